@@ -1,0 +1,64 @@
+"""The doctor: a table of pass/warn/fail with fixes, exit status 1 on a failure, robust to crashing checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from workshop_utils import doctor
+from workshop_utils.doctor import FAIL, PASS, WARN, Check
+
+
+def test_crashing_check_becomes_a_fail_line_not_a_crash() -> None:
+    def check_broken() -> Check:
+        raise RuntimeError("boom")
+
+    (result,) = doctor.run_checks((check_broken,))
+    assert result.status == FAIL and result.name == "broken" and "boom" in result.found
+
+
+def test_table_shows_fixes_for_problems_only() -> None:
+    table = doctor.format_table(
+        [Check("A", PASS, "fine", "never shown"), Check("B", WARN, "meh", "do this"), Check("C", FAIL, "bad", "do that")]
+    )
+    assert "never shown" not in table
+    assert "-> do this" in table and "-> do that" in table
+    assert "3 checks: 1 failed, 1 warnings" in table and "Fix the FAIL lines" in table
+
+
+def test_main_exits_1_on_failure_and_0_otherwise(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(doctor, "CHECKS", (lambda: Check("x", WARN, "w"),))
+    assert doctor.main() == 0
+    monkeypatch.setattr(doctor, "CHECKS", (lambda: Check("x", PASS, "p"), lambda: Check("y", FAIL, "f")))
+    assert doctor.main() == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_graphviz_missing_is_a_warning_with_the_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor.shutil, "which", lambda name: None)
+    result = doctor.check_graphviz()
+    assert result.status == WARN and "dot" in result.found and "graphviz" in result.fix
+
+
+def test_low_memory_fails_with_advice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor, "_free_memory_bytes", lambda: 1 * 2**30)
+    result = doctor.check_memory()
+    assert result.status == FAIL and "1.0 GiB" in result.found and "4 GiB" in result.fix
+
+
+def test_missing_package_fails_with_install_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor, "_version", lambda module: None)
+    result = doctor.check_jupyterlab()
+    assert result.status == FAIL and "workshop.py" in result.fix
+
+
+def test_bad_profile_variable_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKSHOP_PROFILE", "turbo")
+    result = doctor.check_profile()
+    assert result.status == FAIL and "WORKSHOP_PROFILE" in result.fix
+
+
+def test_this_machine_has_the_core_stack() -> None:
+    results = {check.name: check for check in doctor.run_checks((doctor.check_python, doctor.check_keras,
+                                                                  doctor.check_backend, doctor.check_jupyterlab))}
+    assert all(check.status != FAIL for check in results.values()), results
+    assert results["Keras"].found.startswith("3.")

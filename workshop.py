@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Set up and run the CNN Architectures workshop with nothing but Python 3.10-3.12 installed.
+
+    python3 workshop.py lab       # set up (first time), check the machine, open JupyterLab on notebooks/
+    python3 workshop.py test      # set up (first time), run the unit tests and every notebook (nbval)
+
+More: ``doctor`` (the pre-workshop check), ``slides`` (offline reveal.js decks in build/slides),
+``execute NOTEBOOK...`` (re-run notebooks in place to refresh their stored outputs).
+
+Setup makes a virtual environment in ``.venv`` and installs ``requirements.txt`` into it; it is redone only when
+requirements.txt or pyproject.toml change. ``--no-venv`` uses the running Python instead (conda, Colab).
+Only the standard library is used here, because this runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP_NAME = "workshop-setup.sha256"
+NOTEBOOKS = ROOT / "notebooks"
+SUPPORTED = ((3, 10), (3, 12))
+
+
+def venv_python(env: Path = VENV) -> Path:
+    """The interpreter inside the virtual environment (Windows keeps it in Scripts/)."""
+    return env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def requirements_digest() -> str:
+    """Hash of the files that decide what gets installed; a change triggers a reinstall."""
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def run(command: list[str], **kwargs: object) -> None:
+    """Run a command, echoing it; stop with its exit status if it fails."""
+    print("+", " ".join(str(part) for part in command), flush=True)
+    completed = subprocess.run([str(part) for part in command], cwd=ROOT, **kwargs)  # type: ignore[arg-type]
+    if completed.returncode != 0:
+        sys.exit(completed.returncode)
+
+
+def check_python_version() -> None:
+    low, high = SUPPORTED
+    if not (low <= sys.version_info[:2] <= high):
+        sys.exit(
+            f"This is Python {sys.version.split()[0]}; the workshop needs Python {low[0]}.{low[1]} to "
+            f"{high[0]}.{high[1]} (TensorFlow 2.21 wheels). Install Python 3.11 and run this again with it, "
+            f"e.g. `python3.11 workshop.py lab`, or use conda: `conda env create -f environment.yml`."
+        )
+
+
+def setup(use_venv: bool = True) -> Path:
+    """Create/refresh the environment and return the Python to run everything with."""
+    if not use_venv:
+        python = Path(sys.executable)
+        run([python, "-m", "pip", "install", "-q", "-e", ".", "--no-deps"])
+        return python
+    check_python_version()
+    python = venv_python()
+    stamp = VENV / STAMP_NAME
+    wanted = requirements_digest()
+    if python.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
+        return python
+    if not python.exists():
+        print(f"Creating the virtual environment in {VENV} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("Installing the pinned packages (first time: a few minutes, about 2 GB) ...", flush=True)
+    run([python, "-m", "pip", "install", "-q", "--upgrade", "pip"])
+    run([python, "-m", "pip", "install", "-q", "-r", "requirements.txt"])
+    run([python, "-m", "pip", "install", "-q", "-e", ".", "--no-deps"])
+    stamp.write_text(wanted)
+    return python
+
+
+def quiet_tensorflow_env(**extra: str) -> dict[str, str]:
+    """Environment for child processes: TensorFlow's C++ INFO lines hidden (warnings and errors still show)."""
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "1", **extra}
+
+
+def command_lab(python: Path, args: argparse.Namespace) -> None:
+    subprocess.run([str(python), "-m", "workshop_utils", "doctor"], cwd=ROOT, env=quiet_tensorflow_env())
+    run([python, "-m", "jupyter", "lab", f"--notebook-dir={NOTEBOOKS}", *args.extra], env=quiet_tensorflow_env())
+
+
+def command_test(python: Path, args: argparse.Namespace) -> None:
+    # One pytest run over the unit tests and every notebook, so one summary line says what passed.
+    # The ci run profile keeps each notebook's training cells to a few steps.
+    env = quiet_tensorflow_env(WORKSHOP_PROFILE=os.environ.get("WORKSHOP_PROFILE", "ci"), MPLBACKEND="Agg")
+    run(
+        [python, "-m", "pytest", "tests", "notebooks", "--nbval-lax", "--nbval-current-env",
+         "--nbval-sanitize-with", "notebooks/nbval_sanitize.cfg", "--nbval-cell-timeout=600",
+         "-p", "no:cacheprovider", "--durations=15", *args.extra],
+        env=env,
+    )
+
+
+def command_doctor(python: Path, args: argparse.Namespace) -> None:
+    run([python, "-m", "workshop_utils", "doctor"], env=quiet_tensorflow_env())
+
+
+def command_slides(python: Path, args: argparse.Namespace) -> None:
+    run([python, "tools/build_slides.py", *args.extra])
+
+
+def command_execute(python: Path, args: argparse.Namespace) -> None:
+    # PYTEST_CURRENT_TEST makes ipykernel stop capturing C-level stderr, so TensorFlow's import noise is not
+    # stored in the notebook; WORKSHOP_PROFILE stays as the caller set it (cpu on a laptop) for real outputs.
+    notebooks = args.extra or [str(path.relative_to(ROOT)) for path in sorted(NOTEBOOKS.glob("*.ipynb"))]
+    profile = os.environ.get("WORKSHOP_PROFILE", "cpu")
+    env = quiet_tensorflow_env(PYTEST_CURRENT_TEST="1", WORKSHOP_PROFILE=profile)
+    for notebook in notebooks:
+        run([python, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
+             "--ExecutePreprocessor.timeout=900", notebook], env=env)
+
+
+COMMANDS = {
+    "lab": (command_lab, "set up and open JupyterLab on notebooks/"),
+    "test": (command_test, "set up and run every test: unit tests and nbval over every notebook"),
+    "doctor": (command_doctor, "check this machine for the workshop"),
+    "slides": (command_slides, "build offline reveal.js decks into build/slides"),
+    "execute": (command_execute, "re-run notebooks in place to refresh stored outputs (default: all)"),
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", choices=COMMANDS, help="; ".join(f"{k}: {v[1]}" for k, v in COMMANDS.items()))
+    parser.add_argument("--no-venv", action="store_true", help="use this Python instead of .venv (conda, Colab)")
+    parser.add_argument("extra", nargs=argparse.REMAINDER, help="passed on (pytest args, notebook paths, ...)")
+    args = parser.parse_args(argv)
+    python = setup(use_venv=not args.no_venv)
+    COMMANDS[args.command][0](python, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+"""``python -m workshop_utils doctor``: the pre-workshop check attendees run at home.
+
+Each check returns a :class:`Check` (pass / warn / fail, what was found, and the fix). Every import of a heavy or
+optional package happens inside its check, so the doctor still reports when TensorFlow itself is broken.
+
+Example::
+
+    python -m workshop_utils doctor        # prints a table; exit status 1 if any check fails
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+INSTALL_FIX = "run `python3 workshop.py lab` (or `pip install -r requirements.txt`) in the workshop folder"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's table.
+
+    Example::
+
+        Check("Python", "pass", "3.11.7", "")
+    """
+
+    name: str
+    status: str
+    found: str
+    fix: str = ""
+
+
+def _version(module: str) -> str | None:
+    try:
+        imported = importlib.import_module(module)
+    except Exception:  # any import failure (missing, broken binary) means "not usable"
+        return None
+    return str(getattr(imported, "__version__", "installed"))
+
+
+def check_python() -> Check:
+    """Python 3.11 is tested; 3.10 and 3.12 are expected to work."""
+    version = platform.python_version()
+    minor = sys.version_info[:2]
+    if minor == (3, 11):
+        return Check("Python", PASS, version)
+    if (3, 10) <= minor <= (3, 12):
+        return Check("Python", WARN, version, "tested on 3.11; 3.10/3.12 should work")
+    return Check("Python", FAIL, version, "install Python 3.11 (python.org, pyenv or conda) and set up again")
+
+
+def check_keras() -> Check:
+    """Keras 3 importable, and which backend it runs on."""
+    version = _version("keras")
+    if version is None:
+        return Check("Keras", FAIL, "not importable", INSTALL_FIX)
+    if not version.startswith("3."):
+        return Check("Keras", FAIL, version, "the workshop needs Keras 3: " + INSTALL_FIX)
+    import keras
+
+    return Check("Keras", PASS, f"{version}, backend {keras.config.backend()}")
+
+
+def check_backend() -> Check:
+    """The Keras backend's own package (TensorFlow by default) imports and runs one op."""
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend, backend)
+    version = _version(module)
+    if version is None:
+        return Check(f"backend ({backend})", FAIL, "not importable", INSTALL_FIX)
+    try:
+        import keras
+
+        value = float(keras.ops.sum(keras.ops.ones((2, 2))))
+        assert value == 4.0
+    except Exception as error:  # a broken binary often fails only at the first op
+        return Check(f"backend ({backend})", FAIL, f"{version}, first op failed: {error}", INSTALL_FIX)
+    return Check(f"backend ({backend})", PASS, version)
+
+
+def check_gpu() -> Check:
+    """A GPU is optional: without one the cpu run profile keeps each training cell near a minute."""
+    try:
+        from workshop_utils.settings import gpu_available
+
+        found = gpu_available()
+    except Exception as error:
+        return Check("GPU", WARN, f"could not ask the backend: {error}", "the workshop runs on the CPU")
+    if found:
+        return Check("GPU", PASS, "found: the gpu run profile will be used")
+    return Check(
+        "GPU", PASS, "none (fine: the cpu profile is used)",
+        "optional, Linux + NVIDIA: pip install 'tensorflow[and-cuda]==2.21.0'",
+    )
+
+
+def check_jupyterlab() -> Check:
+    """JupyterLab 4 is what the notebooks and slides are tested with."""
+    version = _version("jupyterlab")
+    if version is None:
+        return Check("JupyterLab", FAIL, "not installed", INSTALL_FIX)
+    if not version.startswith("4."):
+        return Check("JupyterLab", WARN, version, "tested with JupyterLab 4.6: " + INSTALL_FIX)
+    return Check("JupyterLab", PASS, version)
+
+
+def check_widgets() -> Check:
+    """ipywidgets and its JupyterLab front end (jupyterlab_widgets); without the latter sliders show as text."""
+    widgets = _version("ipywidgets")
+    front_end = _version("jupyterlab_widgets")
+    if widgets is None:
+        return Check("ipywidgets", FAIL, "not installed", INSTALL_FIX)
+    if front_end is None:
+        return Check("ipywidgets", WARN, f"{widgets}, no JupyterLab front end",
+                     "pip install jupyterlab_widgets, then restart JupyterLab")
+    return Check("ipywidgets", PASS, f"{widgets} (front end {front_end})")
+
+
+def check_graphviz() -> Check:
+    """``keras.utils.plot_model`` needs pydot and the graphviz ``dot`` program; the notebooks fall back to text."""
+    dot = shutil.which("dot")
+    pydot = _version("pydot")
+    if dot and pydot:
+        return Check("graphviz", PASS, f"dot at {dot}, pydot {pydot}")
+    missing = ", ".join(name for name, ok in (("graphviz `dot`", dot), ("pydot", pydot)) if not ok)
+    return Check(
+        "graphviz", WARN, f"missing {missing}: model diagrams are drawn as text",
+        "optional: conda install graphviz pydot, or apt/brew install graphviz plus pip install pydot",
+    )
+
+
+def _free_memory_bytes() -> int | None:
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except Exception:
+        pass
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def check_memory() -> Check:
+    """The largest models built (VGG-16 at 224x224) need about 2 GB; 4 GB free is comfortable."""
+    free = _free_memory_bytes()
+    if free is None:
+        return Check("free RAM", WARN, "could not measure", "make sure about 4 GB are free")
+    gib = free / 2**30
+    if gib >= 4:
+        return Check("free RAM", PASS, f"{gib:.1f} GiB")
+    status = WARN if gib >= 2 else FAIL
+    return Check("free RAM", status, f"{gib:.1f} GiB", "close other programs: about 4 GiB free is needed")
+
+
+def check_disk() -> Check:
+    """The dataset cache and built slides need a few hundred MB."""
+    free = shutil.disk_usage(REPO_ROOT).free / 2**30
+    if free >= 2:
+        return Check("free disk", PASS, f"{free:.1f} GiB")
+    return Check("free disk", WARN if free >= 0.5 else FAIL, f"{free:.1f} GiB", "free at least 2 GiB of disk")
+
+
+def check_dataset() -> Check:
+    """Generates (first time) and loads the offline dataset, so nothing needs the network on the day."""
+    try:
+        from workshop_utils.data import load_dataset
+
+        dataset = load_dataset("shapes10")
+    except Exception as error:
+        return Check("offline dataset", FAIL, f"{type(error).__name__}: {error}", INSTALL_FIX)
+    return Check(
+        "offline dataset", PASS,
+        f"{dataset.name}: {len(dataset.x_train):,} train / {len(dataset.x_test):,} test images, cached",
+    )
+
+
+def check_profile() -> Check:
+    """The run profile the notebooks will use."""
+    try:
+        from workshop_utils.settings import detect_profile
+
+        return Check("run profile", PASS, detect_profile())
+    except ValueError as error:
+        return Check("run profile", FAIL, str(error), "unset WORKSHOP_PROFILE or set it to ci, cpu or gpu")
+
+
+CHECKS: tuple[Callable[[], Check], ...] = (
+    check_python, check_keras, check_backend, check_gpu, check_jupyterlab, check_widgets, check_graphviz,
+    check_memory, check_disk, check_dataset, check_profile,
+)
+
+
+def run_checks(checks: tuple[Callable[[], Check], ...] | None = None) -> list[Check]:
+    """Run every check; a check that crashes becomes a failed line instead of stopping the doctor.
+
+    Example::
+
+        failed = [c for c in run_checks() if c.status == "fail"]
+    """
+    results = []
+    for check in CHECKS if checks is None else checks:
+        try:
+            results.append(check())
+        except Exception as error:
+            results.append(Check(check.__name__.removeprefix("check_"), FAIL, f"check crashed: {error}"))
+    return results
+
+
+def format_table(results: list[Check]) -> str:
+    """The results as a fixed-width table.
+
+    Example::
+
+        print(format_table(run_checks()))
+    """
+    marks = {PASS: "ok  ", WARN: "WARN", FAIL: "FAIL"}
+    width = max(len(result.name) for result in results)
+    lines = [f"{'':4}  {'check':<{width}}  found"]
+    for result in results:
+        lines.append(f"{marks[result.status]}  {result.name:<{width}}  {result.found}")
+        if result.fix and result.status != PASS:
+            lines.append(f"{'':4}  {'':<{width}}  -> {result.fix}")
+    failed = sum(result.status == FAIL for result in results)
+    warned = sum(result.status == WARN for result in results)
+    verdict = "Ready for the workshop." if not failed else "Fix the FAIL lines before the workshop."
+    lines.append(f"\n{len(results)} checks: {failed} failed, {warned} warnings. {verdict}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the table; return 1 if any check failed (the process exit status).
+
+    Example::
+
+        raise SystemExit(main())
+    """
+    results = run_checks()
+    print(format_table(results))
+    return 1 if any(result.status == FAIL for result in results) else 0

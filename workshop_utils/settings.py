@@ -1,0 +1,219 @@
+"""Run settings: one place that decides how big every training run in the workshop is.
+
+Three profiles exist:
+
+* ``ci``  -- under CI and the test command: a few hundred images, one short epoch. Proves the cell runs, nothing more.
+* ``cpu`` -- an attendee's laptop: each training cell stays within about 60 s on 2 cores.
+* ``gpu`` -- a GPU was found: more data, more epochs, mixed precision.
+
+The profile is chosen automatically (``WORKSHOP_PROFILE`` overrides it) and printed by :func:`setup`, which every
+notebook calls in its first cell. Only this module reads the environment; everything else takes a
+:class:`RunProfile`.
+
+Example::
+
+    from workshop_utils import settings
+    profile = settings.setup(seed=0)   # prints e.g. "Run profile: cpu (...)"
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+PROFILE_ENV = "WORKSHOP_PROFILE"
+PROFILE_NAMES: tuple[str, ...] = ("ci", "cpu", "gpu")
+
+
+@dataclass(frozen=True)
+class RunProfile:
+    """How big a training cell is allowed to be.
+
+    Attributes:
+        name: ``"ci"``, ``"cpu"`` or ``"gpu"``.
+        train_samples: training images a training cell uses.
+        test_samples: test images used for evaluation.
+        epochs: default number of epochs.
+        batch_size: default batch size.
+        max_train_seconds: wall-clock cap for one ``fit`` call; the
+            :class:`workshop_utils.training.TimeBudget` callback stops training there.
+        mixed_precision: whether :func:`setup` turns on the ``mixed_float16`` policy.
+
+    Example::
+
+        RunProfile("cpu", 10_000, 2_000, 6, 128, 50.0, False).describe()
+    """
+
+    name: str
+    train_samples: int
+    test_samples: int
+    epochs: int
+    batch_size: int
+    max_train_seconds: float
+    mixed_precision: bool
+
+    def describe(self) -> str:
+        """One line for a notebook's first cell.
+
+        Example::
+
+            print(get_profile("ci").describe())
+        """
+        precision = "mixed float16" if self.mixed_precision else "float32"
+        return (
+            f"Run profile: {self.name} ({self.train_samples:,} training / {self.test_samples:,} test images, "
+            f"{self.epochs} epoch(s) of batch {self.batch_size}, at most {self.max_train_seconds:.0f} s per "
+            f"training cell, {precision}). Change it with {PROFILE_ENV}=ci|cpu|gpu before starting Jupyter."
+        )
+
+    def scaled(self, **changes: object) -> RunProfile:
+        """A copy with some fields changed, e.g. a notebook that wants twice the epochs.
+
+        Example::
+
+            longer = profile.scaled(epochs=profile.epochs * 2)
+        """
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+# The cpu numbers were measured on a 2-core machine: a ~0.3M-parameter CNN trains at 500-2000 images/s on
+# 32x32 inputs, and the first fit spends 4-17 s tracing, so ~50 s of training keeps each cell near a minute.
+PROFILES: dict[str, RunProfile] = {
+    "ci": RunProfile("ci", train_samples=512, test_samples=256, epochs=1, batch_size=64,
+                     max_train_seconds=20.0, mixed_precision=False),
+    "cpu": RunProfile("cpu", train_samples=10_000, test_samples=2_000, epochs=6, batch_size=128,
+                      max_train_seconds=50.0, mixed_precision=False),
+    "gpu": RunProfile("gpu", train_samples=40_000, test_samples=5_000, epochs=15, batch_size=256,
+                      max_train_seconds=120.0, mixed_precision=True),
+}
+
+
+def _truthy(value: str | None) -> bool:
+    return bool(value) and value.strip().lower() not in ("0", "false", "no", "off")
+
+
+def running_under_ci() -> bool:
+    """True under CI (the ``CI`` variable that CI services set, e.g. ``CI=true``).
+
+    ``python3 workshop.py test`` sets ``WORKSHOP_PROFILE=ci`` itself, so a local test run is short too.
+
+    Example::
+
+        if running_under_ci(): print("short run")
+    """
+    return _truthy(os.environ.get("CI"))
+
+
+def gpu_available() -> bool:
+    """Whether the active Keras backend can see a GPU (TensorFlow, JAX or PyTorch).
+
+    Example::
+
+        gpu_available()  # False on a laptop CPU
+    """
+    import keras  # local: keep `import workshop_utils` fast
+
+    backend = keras.config.backend()
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            return bool(tf.config.list_physical_devices("GPU"))
+        if backend == "jax":
+            import jax
+
+            return any(d.platform == "gpu" for d in jax.devices())
+        if backend == "torch":
+            import torch
+
+            return bool(torch.cuda.is_available())
+    except Exception:  # a broken GPU driver must not stop the workshop: fall back to CPU
+        return False
+    return False
+
+
+def detect_profile() -> str:
+    """Name of the profile to use: ``WORKSHOP_PROFILE`` if set, else ci / gpu / cpu by what is found.
+
+    Example::
+
+        detect_profile()  # "cpu" on a laptop, "ci" under pytest
+    """
+    requested = os.environ.get(PROFILE_ENV, "").strip().lower()
+    if requested:
+        if requested not in PROFILES:
+            raise ValueError(
+                f"{PROFILE_ENV}={requested!r} is not a run profile; use one of {', '.join(PROFILE_NAMES)} "
+                f"(or unset it to choose automatically)."
+            )
+        return requested
+    if running_under_ci():
+        return "ci"
+    return "gpu" if gpu_available() else "cpu"
+
+
+def get_profile(name: str | None = None) -> RunProfile:
+    """The :class:`RunProfile` called ``name`` (``None``: :func:`detect_profile`).
+
+    Example::
+
+        get_profile("cpu").train_samples  # 10000
+    """
+    if name is None:
+        name = detect_profile()
+    if name not in PROFILES:
+        raise ValueError(f"Unknown run profile {name!r}; use one of {', '.join(PROFILE_NAMES)}.")
+    return PROFILES[name]
+
+
+def _make_deterministic() -> None:
+    """Ask TensorFlow for repeatable kernels.
+
+    Depthwise convolutions on CPU are bit-exact between runs only with a single inter-op thread (measured; no
+    slowdown), so that is set too. TensorFlow refuses threading changes once its runtime has started; then we
+    keep going, only less repeatable.
+    """
+    import keras
+
+    if keras.config.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # runtime already initialised (setup called twice): the first call's setting stands
+    tf.config.experimental.enable_op_determinism()
+
+
+def setup(seed: int = 0, profile: str | None = None, verbose: bool = True) -> RunProfile:
+    """Seed everything, make kernels repeatable, pick the run profile and print it.
+
+    Call once at the top of every notebook, before building models.
+
+    Args:
+        seed: seed for Python, NumPy and the Keras backend.
+        profile: force a profile name; ``None`` detects it (see :func:`detect_profile`).
+        verbose: print the profile line and the Keras backend.
+
+    Example::
+
+        profile = setup(seed=0)
+    """
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}.")
+    import keras
+
+    _make_deterministic()
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)
+    chosen = get_profile(profile)
+    keras.mixed_precision.set_global_policy("mixed_float16" if chosen.mixed_precision else "float32")
+    if verbose:
+        print(chosen.describe())
+        print(f"Keras {keras.__version__} on the {keras.config.backend()} backend; seed {seed}.")
+    return chosen
