@@ -96,11 +96,14 @@ def command_lab(python: Path, args: argparse.Namespace) -> None:
 def command_test(python: Path, args: argparse.Namespace) -> None:
     # One pytest run over the unit tests and every notebook, so one summary line says what passed.
     # The ci run profile keeps each notebook's training cells to a few steps.
+    # Paths among the extra arguments narrow the run (e.g. one notebook); other arguments go to pytest as is.
     env = quiet_tensorflow_env(WORKSHOP_PROFILE=os.environ.get("WORKSHOP_PROFILE", "ci"), MPLBACKEND="Agg")
+    paths = [arg for arg in args.extra if not arg.startswith("-") and (ROOT / arg.split("::")[0]).exists()]
+    options = [arg for arg in args.extra if arg not in paths]
     run(
-        [python, "-m", "pytest", "tests", "notebooks", "--nbval-lax", "--nbval-current-env",
+        [python, "-m", "pytest", *(paths or ["tests", "notebooks"]), "--nbval-lax", "--nbval-current-env",
          "--nbval-sanitize-with", "notebooks/nbval_sanitize.cfg", "--nbval-cell-timeout=600",
-         "-p", "no:cacheprovider", "--durations=15", *args.extra],
+         "-p", "no:cacheprovider", "--durations=15", *options],
         env=env,
     )
 

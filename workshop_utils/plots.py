@@ -169,7 +169,7 @@ def plot_feature_maps(
     import keras
 
     layer = _layer(model, layer_name)
-    probe = keras.Model(model.inputs, layer.output)
+    probe = keras.Model(model.input, layer.output)
     batch = np.asarray(image)[None]
     batch = batch.astype("float32") / 255.0 if batch.dtype == np.uint8 else batch.astype("float32")
     maps = np.asarray(probe(batch))[0]

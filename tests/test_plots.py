@@ -1,0 +1,92 @@
+"""Every plot returns a Figure with labelled axes, and refuses input it cannot draw."""
+
+from __future__ import annotations
+
+import keras
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from workshop_utils import plots
+from workshop_utils.flops import profile
+
+
+@pytest.fixture(scope="module")
+def model() -> keras.Model:
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(6, 3, name="conv1", activation="relu")(inputs)
+    x = keras.layers.Conv2D(4, 3, name="conv2")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    return keras.Model(inputs, keras.layers.Dense(3, name="head")(x), name="tiny")
+
+
+def _labels(fig: Figure) -> list[str]:
+    return [ax.get_xlabel() for ax in fig.axes] + [ax.get_ylabel() for ax in fig.axes]
+
+
+def test_history_plot_overlays_runs_with_units() -> None:
+    run = {"loss": [2.0, 1.5], "val_loss": [2.1, 1.7], "accuracy": [0.3, 0.5], "val_accuracy": [0.25, 0.4]}
+    fig = plots.plot_history({"a": run, "b": run})
+    assert len(fig.axes) == 2
+    assert "epoch" in _labels(fig) and any("nats" in label for label in _labels(fig))
+    assert len(fig.axes[0].lines) == 4  # 2 runs x (train, test)
+
+
+def test_history_plot_refuses_unknown_input() -> None:
+    with pytest.raises(TypeError, match="TrainResult"):
+        plots.plot_history(42)
+
+
+def test_image_grid_marks_wrong_predictions_in_red() -> None:
+    images = np.zeros((4, 8, 8, 3), np.uint8)
+    fig = plots.show_images(images, [0, 1, 0, 1], ["cat", "dog"], predictions=[0, 0, 0, 1], cols=2)
+    colours = [ax.title.get_color() for ax in fig.axes]
+    assert colours.count("red") == 1
+    with pytest.raises(ValueError, match="shaped"):
+        plots.show_images(np.zeros((8, 8)))
+
+
+def test_filters_and_feature_maps(model: keras.Model) -> None:
+    fig = plots.plot_filters(model, "conv1")
+    assert "6 of 6 filters (3x3" in fig._suptitle.get_text()
+    fig = plots.plot_feature_maps(model, "conv1", np.zeros((16, 16, 3), np.uint8), max_maps=4)
+    assert "4 of 6 feature maps, 14x14" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="conv1, conv2"):
+        plots.plot_filters(model, "nope")
+    with pytest.raises(ValueError, match="no 2-D convolution kernel"):
+        plots.plot_filters(model, "gap")
+
+
+def test_model_comparison_bubbles(model: keras.Model) -> None:
+    rows = [{"name": "a", "params": 1000, "macs": 1e6, "accuracy": 0.5},
+            {"name": "b", "params": 4000, "macs": 5e6, "accuracy": 0.7}]
+    fig = plots.plot_model_comparison(rows)
+    assert "multiply-accumulates" in fig.axes[0].get_xlabel() and "%" in fig.axes[0].get_ylabel()
+    sizes = [collection.get_sizes()[0] for collection in fig.axes[0].collections]
+    assert sizes[1] > sizes[0]  # bubble area follows parameters
+    with pytest.raises(ValueError, match="accuracy"):
+        plots.plot_model_comparison([{"name": "a", "params": 1, "macs": 1}])
+
+
+def test_layer_macs_bars_match_profile(model: keras.Model) -> None:
+    cost = profile(model)
+    fig = plots.plot_layer_macs(cost)
+    bars = fig.axes[0].patches
+    nonzero = [row for row in cost.layers if row.macs > 0]
+    assert len(bars) == len(nonzero)
+    assert sorted(bar.get_width() for bar in bars) == pytest.approx(sorted(row.macs / 1e6 for row in nonzero))
+
+
+def test_architecture_falls_back_to_text_without_graphviz(model: keras.Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_graphviz(*args: object, **kwargs: object) -> None:
+        raise ImportError("You must install pydot and graphviz")
+
+    monkeypatch.setattr(keras.utils, "plot_model", no_graphviz)
+    shown = plots.show_architecture(model)
+    assert isinstance(shown, str)
+    for name in ("conv1", "conv2", "gap", "head"):
+        assert name in shown
+    assert "<- conv1" in shown  # conv2 reads conv1

@@ -1,0 +1,109 @@
+"""train_classifier and its callbacks: budgets respected, throughput consistent, bad input refused."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import keras
+import numpy as np
+import pytest
+
+from workshop_utils.data import Dataset
+from workshop_utils.settings import get_profile
+from workshop_utils.training import TRAINING_FLOPS_PER_FORWARD_FLOP, Throughput, TimeBudget, train_classifier
+
+
+def quadrant_dataset(train: int = 384, test: int = 128, seed: int = 0) -> Dataset:
+    """Four classes: which quadrant of the image is bright. Easy enough to learn in one short epoch."""
+    rng = np.random.default_rng(seed)
+
+    def split(count: int) -> tuple[np.ndarray, np.ndarray]:
+        labels = rng.integers(0, 4, count)
+        images = rng.integers(0, 60, (count, 32, 32, 3)).astype(np.uint8)
+        for index, label in enumerate(labels):
+            row, col = divmod(int(label), 2)
+            images[index, row * 16:(row + 1) * 16, col * 16:(col + 1) * 16] += 150
+        return images, labels.astype(np.int64)
+
+    x_train, y_train = split(train)
+    x_test, y_test = split(test)
+    return Dataset("quadrants", x_train, y_train, x_test, y_test, ("top-left", "top-right", "bottom-left", "bottom-right"))
+
+
+def small_cnn(classes: int = 4, name: str = "small_cnn") -> keras.Model:
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2, activation="relu")(inputs)
+    x = keras.layers.Flatten()(x)  # keeps where things are: the label is a position
+    outputs = keras.layers.Dense(classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+@pytest.fixture(scope="module")
+def data() -> Dataset:
+    return quadrant_dataset()
+
+
+def test_trains_above_chance_and_reports_consistent_figures(data: Dataset) -> None:
+    keras.utils.set_random_seed(0)
+    profile = get_profile("ci").scaled(epochs=3, batch_size=32)
+    result = train_classifier(small_cnn(), data, profile, progress=False, learning_rate=1e-2)
+    assert result.test_accuracy > 0.5  # chance is 0.25
+    assert result.epochs_run == 3 and not result.stopped_by_budget
+    assert result.params == small_cnn().count_params()
+    assert result.macs == 15 * 15 * 3 * 3 * 3 * 8 + 15 * 15 * 8 * 4  # conv + dense, hand-computed
+    expected_gflops = result.images_per_second * TRAINING_FLOPS_PER_FORWARD_FLOP * 2 * result.macs / 1e9
+    assert result.images_per_second > 0 and result.gflops_per_second == pytest.approx(expected_gflops)
+    assert len(result.history["val_accuracy"]) == 3
+    assert "test accuracy" in result.summary()
+    assert result.as_row()["accuracy"] == result.test_accuracy
+
+
+def test_time_budget_stops_training(data: Dataset) -> None:
+    profile = get_profile("ci").scaled(epochs=50, batch_size=16, max_train_seconds=0.001)
+    result = train_classifier(small_cnn(), data, profile, progress=False, validation=False)
+    assert result.stopped_by_budget and result.epochs_run == 1
+
+
+def test_time_budget_callback_rejects_nonpositive_budget() -> None:
+    with pytest.raises(ValueError, match="max_seconds"):
+        TimeBudget(0)
+
+
+def test_throughput_skips_the_tracing_batch() -> None:
+    meter = Throughput(forward_macs=1_000_000, batch_size=10)
+    meter.on_train_begin()
+    for batch in range(3):
+        meter.on_train_batch_begin(batch)
+        meter.on_train_batch_end(batch)
+    assert meter.images == 20  # first batch left out
+    assert meter.images_per_second > 0
+    assert meter.gflops_per_second == pytest.approx(meter.images_per_second * 6e6 / 1e9)
+
+
+def test_multi_output_model_gets_labels_per_output(data: Dataset) -> None:
+    inputs = keras.Input((32, 32, 3))
+    features = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(inputs))
+    main = keras.layers.Dense(4, activation="softmax", name="main")(features)
+    aux = keras.layers.Dense(4, activation="softmax", name="aux")(features)
+    model = keras.Model(inputs, [main, aux])
+    model.compile("adam", loss=["sparse_categorical_crossentropy"] * 2, loss_weights=[1.0, 0.3])
+    result = train_classifier(model, data, get_profile("ci"), progress=False)
+    assert 0.0 <= result.test_accuracy <= 1.0 and result.epochs_run == 1
+
+
+def test_class_count_mismatch_is_explained(data: Dataset) -> None:
+    with pytest.raises(ValueError, match="classes=4"):
+        train_classifier(small_cnn(classes=10), data, get_profile("ci"), progress=False)
+
+
+def test_non_model_is_refused(data: Dataset) -> None:
+    with pytest.raises(TypeError, match="keras.Model"):
+        train_classifier("lenet", data, get_profile("ci"))  # type: ignore[arg-type]
+
+
+def test_float_images_are_refused_rather_than_scaled_twice(data: Dataset) -> None:
+    # Dataset itself refuses floats; a look-alike object (e.g. an attendee's own namespace) reaches this check.
+    floats = SimpleNamespace(name="f", x_train=data.x_train.astype("float32"), y_train=data.y_train,
+                             x_test=data.x_test.astype("float32"), y_test=data.y_test, num_classes=4)
+    with pytest.raises(TypeError, match="uint8"):
+        train_classifier(small_cnn(), floats, get_profile("ci"), progress=False)
