@@ -28,6 +28,7 @@ class Session:
     talk_minutes: int = 0
     hands_on_minutes: int = 0
     notebook: str | None = None  # file stem in notebooks/, None for breaks and Q&A
+    note: str = ""  # where the deck's own numbers disagree, say so here
 
     @property
     def minutes(self) -> int:
@@ -43,7 +44,8 @@ class Session:
 PROGRAM: tuple[Session, ...] = (
     Session("09:30", "10:00", "Part 1: convolution basics (pre-work or warm-up)", 15, 15, "01_convolution_basics"),
     Session("10:00", "10:30", "3x3 vs 11x11 (AlexNet vs VGG)", 10, 15, "02_kernel_size_alexnet_vgg"),
-    Session("10:30", "11:10", '"1x1 conv" vs "FC" (Inception)', 20, 25, "03_inception_1x1_conv"),
+    Session("10:30", "11:10", '"1x1 conv" vs "FC" (Inception)', 20, 25, "03_inception_1x1_conv",
+            note="the deck gives 20 + 25 = 45 min for this 40-min slot: trim 5 min of hands-on"),
     Session("11:10", "12:00", "Depthwise (separable) conv (MobileNet)", 30, 20, "04_depthwise_mobilenet"),
     Session("12:00", "12:45", "Break"),
     Session("12:45", "13:05", "Channel shuffling (ShuffleNet)", 20, 0, "05_shufflenet"),
@@ -73,5 +75,6 @@ def agenda_markdown(available: set[str] | None = None) -> str:
         if session.notebook:
             exists = available is None or session.notebook in available
             notebook = f"[{session.notebook}]({session.notebook}.ipynb)" if exists else f"{session.notebook} (coming)"
-        lines.append(f"| {when} | {session.title} | {talk} | {hands_on} | {notebook} |")
+        title = f"{session.title} ({session.note})" if session.note else session.title
+        lines.append(f"| {when} | {title} | {talk} | {hands_on} | {notebook} |")
     return "\n".join(lines)
