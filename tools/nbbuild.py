@@ -59,7 +59,7 @@ def write_notebook(path: str | Path, cells: list[nbformat.NotebookNode], title: 
     notebook.metadata.update({
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
         "language_info": {"name": "python", "version": "3.11"},
-        "rise": {"scroll": True, "transition": "none"},
+        "rise": {"scroll": True, "transition": "none", "theme": "white"},  # white: fonts ship locally
     })
     if title:
         notebook.metadata["title"] = title
