@@ -1,0 +1,189 @@
+"""The VGG-block checker passes right answers and gives the right hint for plausible wrong ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+import pytest
+from keras import layers
+
+from workshop_utils.exercises.vgg import (
+    KERAS_VGG16_PARAMS,
+    CheckResult,
+    build_vgg16,
+    check_vgg_block,
+    keras_vgg16_reference,
+    reference_vgg_block,
+)
+
+
+def solution(x, filters, convs):
+    for _ in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    return layers.MaxPooling2D(2, strides=2)(x)
+
+
+def separate_relu_layers(x, filters, convs):
+    """Same block written with ReLU layers and keyword arguments: must pass too."""
+    for _ in range(convs):
+        x = layers.ReLU()(layers.Conv2D(filters=filters, kernel_size=(3, 3), padding="same")(x))
+    return layers.MaxPooling2D(pool_size=(2, 2))(x)
+
+
+def stub(x, filters, convs):
+    raise NotImplementedError
+
+
+def missing_pooling(x, filters, convs):
+    for _ in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    return x
+
+
+def pooling_per_conv(x, filters, convs):
+    for _ in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+    return x
+
+
+def valid_padding(x, filters, convs):
+    for _ in range(convs):
+        x = layers.Conv2D(filters, 3, activation="relu")(x)
+    return layers.MaxPooling2D(2)(x)
+
+
+def no_bias(x, filters, convs):
+    for _ in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", use_bias=False)(x)
+    return layers.MaxPooling2D(2)(x)
+
+
+def no_activation(x, filters, convs):
+    for _ in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same")(x)
+    return layers.MaxPooling2D(2)(x)
+
+
+def sigmoid_activation(x, filters, convs):
+    for _ in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same", activation="sigmoid")(x)
+    return layers.MaxPooling2D(2)(x)
+
+
+def relu_on_last_only(x, filters, convs):
+    for index in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu" if index == convs - 1 else None)(x)
+    return layers.MaxPooling2D(2)(x)
+
+
+def average_pooling(x, filters, convs):
+    for _ in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    return layers.AveragePooling2D(2)(x)
+
+
+def two_convs_always(x, filters, convs):
+    for _ in range(2):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    return layers.MaxPooling2D(2)(x)
+
+
+def five_by_five(x, filters, convs):
+    for _ in range(convs):
+        x = layers.Conv2D(filters, 5, padding="same", activation="relu")(x)
+    return layers.MaxPooling2D(2)(x)
+
+
+def with_batch_norm(x, filters, convs):
+    for _ in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+    return layers.MaxPooling2D(2)(x)
+
+
+def returns_nothing(x, filters, convs):
+    layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+
+
+def unchained_convs(x, filters, convs):
+    """Every conv reads the block input: only the last one ends up in the block."""
+    outputs = [layers.Conv2D(filters, 3, padding="same", activation="relu")(x) for _ in range(convs)]
+    return layers.MaxPooling2D(2)(outputs[-1])
+
+
+def relu_before_conv(x, filters, convs):
+    """Pre-activation order (right shapes and layers, wrong numbers)."""
+    for _ in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same")(layers.ReLU()(x))
+    return layers.MaxPooling2D(2)(x)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (stub, "Not written yet"),
+        (missing_pooling, "No pooling"),
+        (pooling_per_conv, "not after every conv"),
+        (valid_padding, "padding='same'"),
+        (no_bias, "use_bias"),
+        (no_activation, "no activation"),
+        (sigmoid_activation, "sigmoid"),
+        (relu_on_last_only, "Only the last conv"),
+        (average_pooling, "max pooling"),
+        (two_convs_always, "exactly `convs`"),
+        (five_by_five, "3x3"),
+        (with_batch_norm, "BatchNormalization"),
+        (returns_nothing, "Return the block's output"),
+        (unchained_convs, "x = layers.Conv2D(...)(x)"),
+        (relu_before_conv, "numbers differ"),
+    ],
+    ids=lambda value: getattr(value, "__name__", None),
+)
+def test_wrong_answers_get_their_hint(wrong: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    result = check_vgg_block(wrong, seed=3)
+    assert isinstance(result, CheckResult)
+    assert not result.passed
+    assert hint in result.message, result.message
+    assert capsys.readouterr().out.strip() == result.message  # verbose prints exactly the verdict
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hard_coded_conv_count_fails_whatever_the_random_configuration(seed: int) -> None:
+    assert not check_vgg_block(two_convs_always, seed=seed, verbose=False).passed
+
+
+def test_keras_reference_is_vgg16() -> None:
+    reference = keras_vgg16_reference()
+    assert reference.params == KERAS_VGG16_PARAMS == 138_357_544
+    assert reference.block_shapes == ((112, 112, 64), (56, 56, 128), (28, 28, 256), (14, 14, 512), (7, 7, 512))
+    assert reference.output_shape == (1000,)
+
+
+def test_solution_passes_and_builds_keras_vgg16(capsys: pytest.CaptureFixture[str]) -> None:
+    result = check_vgg_block(solution, seed=0)
+    assert result.passed, result.message
+    assert result.message.startswith("PASS") and "138,357,544" in result.message
+    assert "PASS" in capsys.readouterr().out
+
+
+def test_other_correct_spellings_pass() -> None:
+    result = check_vgg_block(separate_relu_layers, seed=5, verbose=False)
+    assert result.passed, result.message
+
+
+def test_reference_block_and_vgg16_builder() -> None:
+    inputs = keras.Input((20, 20, 3))
+    outputs = reference_vgg_block(inputs, 6, 3, name="block1")
+    model = keras.Model(inputs, outputs)
+    assert tuple(outputs.shape) == (None, 10, 10, 6)
+    assert [layer.name for layer in model.layers[1:]] == ["block1_conv1", "block1_conv2", "block1_conv3", "block1_pool"]
+    small, blocks = build_vgg16(reference_vgg_block, input_shape=(32, 32, 3), classes=10)
+    assert [tuple(b.shape[1:]) for b in blocks][-1] == (1, 1, 512)
+    assert small.output_shape == (None, 10)
+
+
+def test_checker_needs_a_function() -> None:
+    with pytest.raises(TypeError, match="check_vgg_block"):
+        check_vgg_block("vgg_block")  # type: ignore[arg-type]

@@ -1,0 +1,356 @@
+"""Checker for notebook 02's exercise: VGG's building block.
+
+The attendee writes::
+
+    def vgg_block(x, filters, convs):
+        ...  # `convs` 3x3 convolutions with `filters` filters, 'same' padding, ReLU; then one 2x2 max pool
+        return x
+
+and :func:`check_vgg_block` verifies it three ways:
+
+1. Structure, on a fresh random small configuration (input size, channels, filters, conv count): the number of
+   convolutions, their 3x3 kernels, stride 1, ``'same'`` padding and biases; one 2x2 max pooling per block.
+2. Numbers: the attendee's weights are copied into the reference block and both run on the same random input;
+   the outputs must agree (ReLU after every conv, max not average pooling).
+3. VGG-16 at ImageNet size built from the attendee's block (224x224x3, five blocks of 2, 2, 3, 3, 3 convs with
+   64..512 filters, then the fully connected head 4096-4096-1000): the block output shapes and the parameter
+   count must equal ``keras.applications.VGG16(weights=None)``'s, 138,357,544.
+
+A failure prints one hint for the first likely mistake found: the stub not written, missing pooling, pooling
+after every conv, ``'valid'`` padding, biases turned off, a wrong or missing activation, average pooling, a wrong
+kernel size, the conv count or filters ignored.
+
+Example::
+
+    from workshop_utils.exercises.vgg import check_vgg_block
+    check_vgg_block(vgg_block)   # prints "PASS: ..." or "Not yet. <hint>"
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "KERAS_VGG16_PARAMS",
+    "VGG16_BLOCKS",
+    "CheckResult",
+    "VGGReference",
+    "build_vgg16",
+    "check_vgg_block",
+    "keras_vgg16_reference",
+    "reference_vgg_block",
+]
+
+VGG16_BLOCKS: tuple[tuple[int, int], ...] = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+"""VGG-16 (configuration D of Simonyan & Zisserman 2015): ``(filters, convs)`` of its five blocks."""
+
+VGG16_INPUT: tuple[int, int, int] = (224, 224, 3)
+
+KERAS_VGG16_PARAMS = 138_357_544
+"""``keras.applications.VGG16(weights=None).count_params()`` (the checker builds Keras' model and compares with
+that; this constant is what the tests check the build against)."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict of a checker: ``passed`` and the message it printed.
+
+    Example::
+
+        result = check_vgg_block(vgg_block, verbose=False); result.passed
+    """
+
+    passed: bool
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class VGGReference:
+    """What the checker compares with: Keras' own VGG-16.
+
+    Attributes:
+        params: its parameter count (138,357,544).
+        block_shapes: output shape (height, width, channels) of each block's pooling layer.
+        output_shape: the classifier's output shape, ``(1000,)``.
+
+    Example::
+
+        keras_vgg16_reference().params   # 138357544
+    """
+
+    params: int
+    block_shapes: tuple[tuple[int, ...], ...]
+    output_shape: tuple[int, ...]
+
+
+class _Hint(Exception):
+    """Raised inside the checker to stop at the first mistake found, carrying its hint."""
+
+
+def reference_vgg_block(x: Any, filters: int, convs: int, name: str | None = None) -> Any:
+    """The reference block: ``convs`` x (3x3 conv, 'same' padding, ReLU), then a 2x2 max pool with stride 2.
+
+    ``name`` (e.g. ``"block1"``) names the layers ``block1_conv1 ... block1_pool`` as ``keras.applications`` does.
+
+    Example::
+
+        y = reference_vgg_block(keras.Input((32, 32, 3)), filters=16, convs=2)   # (None, 16, 16, 16)
+    """
+    from keras import layers
+
+    for index in range(1, convs + 1):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu",
+                          name=f"{name}_conv{index}" if name else None)(x)
+    return layers.MaxPooling2D(2, strides=2, name=f"{name}_pool" if name else None)(x)
+
+
+def build_vgg16(
+    vgg_block: Callable[..., Any], input_shape: tuple[int, int, int] = VGG16_INPUT, classes: int = 1000
+) -> tuple[Any, list[Any]]:
+    """VGG-16 built from a block function: five blocks, Flatten, fc1 4096, fc2 4096, predictions ``classes``.
+
+    Returns the model and the five block outputs (KerasTensors), as ``keras.applications.VGG16`` is laid out
+    (no dropout layers: they hold no parameters).
+
+    Example::
+
+        model, blocks = build_vgg16(reference_vgg_block)   # model.count_params() == 138,357,544
+    """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(input_shape, name="image")
+    x, block_outputs = inputs, []
+    for filters, convs in VGG16_BLOCKS:
+        x = vgg_block(x, filters, convs)
+        block_outputs.append(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(4096, activation="relu", name="fc1")(x)
+    x = layers.Dense(4096, activation="relu", name="fc2")(x)
+    outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="vgg16_from_your_block"), block_outputs
+
+
+@functools.lru_cache(maxsize=1)
+def keras_vgg16_reference() -> VGGReference:
+    """Build ``keras.applications.VGG16(weights=None)`` once per session and keep only its numbers.
+
+    Example::
+
+        keras_vgg16_reference().block_shapes[-1]   # (7, 7, 512)
+    """
+    import keras
+
+    model = keras.applications.VGG16(weights=None)
+    shapes = tuple(tuple(int(d) for d in model.get_layer(f"block{i}_pool").output.shape[1:]) for i in range(1, 6))
+    reference = VGGReference(int(model.count_params()), shapes, tuple(int(d) for d in model.output.shape[1:]))
+    del model
+    return reference
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Step 1: structure on a small random configuration
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _call(function: Callable[..., Any], inputs: Any, filters: int, convs: int) -> Any:
+    import keras
+
+    try:
+        outputs = function(inputs, filters, convs)
+    except NotImplementedError:
+        raise _Hint("Not written yet: replace `raise NotImplementedError` with a loop of `convs` Conv2D layers "
+                    "(3x3, padding='same', activation='relu') followed by one MaxPooling2D(2, strides=2), "
+                    "and return the pooled tensor.") from None
+    except Exception as error:  # any failure is reported as a hint, never as a traceback
+        raise _Hint(f"Your vgg_block raised {type(error).__name__}: {str(error)[:400]}") from None
+    if not isinstance(outputs, keras.KerasTensor):
+        raise _Hint(f"Return the block's output tensor (the result of the last layer call); your function "
+                    f"returned {type(outputs).__name__}.")
+    return outputs
+
+
+def _layers_of(model: Any, *kinds: str) -> list[Any]:
+    return [layer for layer in model.layers if type(layer).__name__ in kinds]
+
+
+def _check_structure(model: Any, size: int, filters: int, convs: int) -> None:
+    output_shape = tuple(model.output.shape[1:])
+    convolutions = _layers_of(model, "Conv2D")
+    pools = _layers_of(model, "MaxPooling2D", "AveragePooling2D")
+    config = f"vgg_block(x, filters={filters}, convs={convs}) on a {size}x{size} input"
+    if len(convolutions) != convs:
+        chained = (" Each conv must read the previous one's output: assign it, `x = layers.Conv2D(...)(x)` (a layer "
+                   "whose result is not used is not part of the block).") if len(convolutions) < convs else ""
+        raise _Hint(f"{config} has {len(convolutions)} Conv2D layer(s) on its path; a block has exactly `convs` of "
+                    f"them: create them in a loop, `for _ in range(convs): x = layers.Conv2D(...)(x)`.{chained}")
+    if _layers_of(model, "BatchNormalization"):
+        raise _Hint("Your block has BatchNormalization. The VGG of the paper and of keras.applications has none "
+                    "(VGG-16-BN came later), and its parameters would not match Keras' VGG-16: remove it, and keep "
+                    "the convs' biases.")
+    for conv in convolutions:
+        if tuple(conv.kernel_size) != (3, 3):
+            raise _Hint(f"{conv.name} has a {conv.kernel_size[0]}x{conv.kernel_size[1]} kernel; VGG uses 3x3 "
+                        "kernels only (two of them see as far as one 5x5, with fewer weights).")
+        if tuple(conv.strides) != (1, 1) or tuple(conv.dilation_rate) != (1, 1):
+            raise _Hint(f"{conv.name} has strides {conv.strides} / dilation {conv.dilation_rate}; VGG's convs use "
+                        "stride 1 and no dilation: only the pooling layer halves the size.")
+        if conv.filters != filters:
+            raise _Hint(f"{conv.name} has {conv.filters} filters but the block was asked for {filters}: pass "
+                        "`filters` to every Conv2D.")
+        if conv.padding != "same":
+            raise _Hint(f"{conv.name} uses padding='{conv.padding}': each 3x3 conv then trims a pixel on every side "
+                        f"and the block comes out {output_shape[0]}x{output_shape[1]} instead of "
+                        f"{size // 2}x{size // 2}. Use padding='same' so only the pooling changes the size.")
+        if not conv.use_bias:
+            raise _Hint(f"{conv.name} has no bias (use_bias=False). VGG has no batch normalization, so each conv "
+                        "keeps its bias: leave use_bias at its default, True. (Without them VGG-16 has 4,224 "
+                        "parameters fewer than Keras' 138,357,544.)")
+    if not pools:
+        raise _Hint(f"No pooling: {config} comes out {output_shape[0]}x{output_shape[1]}, but a VGG block halves "
+                    "the size. End the block with one layers.MaxPooling2D(2, strides=2) after the last conv.")
+    if len(pools) > 1:
+        raise _Hint(f"{len(pools)} pooling layers in one block ({config} comes out {output_shape[0]}x"
+                    f"{output_shape[1]}, not {size // 2}x{size // 2}): pool once per block, after the last conv, "
+                    "not after every conv.")
+    pool = pools[0]
+    if type(pool).__name__ == "AveragePooling2D":
+        raise _Hint("The block uses AveragePooling2D; VGG uses max pooling: layers.MaxPooling2D(2, strides=2).")
+    if tuple(pool.pool_size) != (2, 2) or tuple(pool.strides) != (2, 2):
+        raise _Hint(f"{pool.name} has pool_size {pool.pool_size} and strides {pool.strides}; VGG pools 2x2 with "
+                    "stride 2 (each block halves height and width).")
+    if output_shape != (size // 2, size // 2, filters):
+        raise _Hint(f"{config} should give ({size // 2}, {size // 2}, {filters}); yours gives {output_shape}.")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Step 2: numbers against the reference, with the same weights
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _variant(x: Any, filters: int, convs: int, activation: str, last_only: bool, pool: str) -> Any:
+    from keras import layers
+
+    for index in range(convs):
+        use = activation if (not last_only or index == convs - 1) else None
+        x = layers.Conv2D(filters, 3, padding="same", activation=use)(x)
+    pooling = layers.MaxPooling2D if pool == "max" else layers.AveragePooling2D
+    return pooling(2, strides=2)(x)
+
+
+_VARIANTS: tuple[tuple[str, bool, str, str], ...] = (
+    ("linear", False, "max", "The convs have no activation: VGG follows every conv with a ReLU, "
+                             "Conv2D(..., activation='relu'). Without it the stacked 3x3 convs collapse into one "
+                             "linear filter and the extra depth buys nothing."),
+    ("relu", True, "max", "Only the last conv has a ReLU; VGG puts one after every conv (activation='relu' on "
+                          "each Conv2D): three stacked 3x3 convs give three non-linearities where one 7x7 gives one."),
+    ("sigmoid", False, "max", "The convs use a sigmoid; VGG uses ReLU after every conv (activation='relu')."),
+    ("tanh", False, "max", "The convs use tanh; VGG uses ReLU after every conv (activation='relu')."),
+    ("relu", False, "average", "The pooling averages; VGG takes the max: layers.MaxPooling2D(2, strides=2)."),
+)
+
+
+def _compare_numbers(model: Any, size: int, channels: int, filters: int, convs: int, rng: np.random.Generator) -> None:
+    import keras
+
+    images = rng.normal(size=(2, size, size, channels)).astype("float32")
+    got = np.asarray(model(images, training=False))
+    weights = [layer.get_weights() for layer in _layers_of(model, "Conv2D")]
+
+    def run(block: Callable[[Any], Any]) -> np.ndarray:
+        inputs = keras.Input((size, size, channels))
+        reference = keras.Model(inputs, block(inputs))
+        for layer, values in zip(_layers_of(reference, "Conv2D"), weights):
+            layer.set_weights(values)
+        return np.asarray(reference(images, training=False))
+
+    def close(a: np.ndarray, b: np.ndarray) -> bool:
+        return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-4, atol=1e-4 * (np.abs(b).max() + 1e-6)))
+
+    if close(got, run(lambda x: reference_vgg_block(x, filters, convs))):
+        return
+    for activation, last_only, pool, hint in _VARIANTS:
+        if close(got, run(lambda x: _variant(x, filters, convs, activation, last_only, pool))):
+            raise _Hint(hint)
+    raise _Hint("The shapes are right but the numbers differ from the reference block with the same weights. "
+                "Each conv is Conv2D(filters, 3, padding='same', activation='relu'), applied one after the other "
+                "(each reads the previous one's output), then one MaxPooling2D(2, strides=2).")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Step 3: VGG-16 at ImageNet size against Keras' own
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _check_vgg16(function: Callable[..., Any], reference: VGGReference) -> int:
+    try:
+        model, blocks = build_vgg16(function)
+    except Exception as error:
+        raise _Hint(f"Building VGG-16 from your block failed: {type(error).__name__}: {str(error)[:300]}") from None
+    shapes = tuple(tuple(int(d) for d in block.shape[1:]) for block in blocks)
+    params = int(model.count_params())
+    del model
+    if shapes != reference.block_shapes:
+        raise _Hint(f"In VGG-16 your blocks output {shapes}; Keras' VGG-16 blocks output {reference.block_shapes}.")
+    if params != reference.params:
+        raise _Hint(f"VGG-16 built from your block has {params:,} parameters; keras.applications.VGG16 has "
+                    f"{reference.params:,} ({params - reference.params:+,}).")
+    return params
+
+
+def check_vgg_block(function: Callable[..., Any], seed: int | None = None, verbose: bool = True) -> CheckResult:
+    """Check an attendee's ``vgg_block(x, filters, convs)``; print PASS or a hint for the likely mistake.
+
+    Args:
+        function: the attendee's function, called as ``function(x, filters, convs)`` on a ``keras.Input``.
+        seed: seed for the random small configuration and inputs (``None``: fresh each call).
+        verbose: print the message.
+
+    Returns:
+        A :class:`CheckResult`; ``passed`` is False with a hint for the first mistake found. Passing builds
+        VGG-16 at 224x224 from the block and Keras' VGG-16 once per session (about 10 s on a laptop CPU).
+
+    Example::
+
+        check_vgg_block(vgg_block)
+    """
+    import keras
+
+    if not callable(function):
+        raise TypeError("check_vgg_block needs your function, e.g. check_vgg_block(vgg_block); got "
+                        f"{type(function).__name__}.")
+    rng = np.random.default_rng(seed)
+    size = 8 * int(rng.integers(2, 4))                # 16 or 24: even after pooling, distinct from 'valid' sizes
+    channels = int(rng.integers(2, 6))
+    filters = int(rng.integers(3, 9))
+    convs = int(rng.integers(2, 4))                   # 2 or 3: a block with a hard-coded count fails one of them
+    try:
+        inputs = keras.Input((size, size, channels))
+        model = keras.Model(inputs, _call(function, inputs, filters, convs))
+        _check_structure(model, size, filters, convs)
+        _compare_numbers(model, size, channels, filters, convs, rng)
+        other = 5 - convs                              # the other conv count, so a hard-coded one is caught
+        inputs = keras.Input((size, size, channels))
+        _check_structure(keras.Model(inputs, _call(function, inputs, filters + 1, other)), size, filters + 1, other)
+        reference = keras_vgg16_reference()
+        params = _check_vgg16(function, reference)
+    except _Hint as hint:
+        result = CheckResult(False, f"Not yet. {hint}")
+    else:
+        result = CheckResult(True, (
+            f"PASS: on a random {size}x{size}x{channels} input with filters={filters}, convs={convs} your block "
+            f"equals the reference (same weights, same outputs); VGG-16 built from it gives blocks "
+            f"{' -> '.join('x'.join(map(str, s)) for s in reference.block_shapes)} and {params:,} parameters, "
+            f"exactly keras.applications.VGG16(weights=None)'s."
+        ))
+    if verbose:
+        print(result.message)
+    return result

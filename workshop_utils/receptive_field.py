@@ -1,0 +1,692 @@
+"""Receptive fields, and what stacking small kernels buys: the arithmetic behind "3x3 vs 11x11".
+
+Three things live here:
+
+* :func:`receptive_fields` -- the receptive field, jump and start of every layer of a Keras model, or of a list
+  of ``(kernel, stride, dilation)`` specs. For each layer (per axis, height then width):
+
+  - **receptive field** ``r``: how many input pixels one output value depends on (along one axis);
+  - **jump** ``j``: how many input pixels apart two neighbouring output values are (the product of the strides);
+  - **start**: where the centre of the first output value's window lies, in input pixels, with the first input
+    pixel's centre at 0.5 (so the image spans 0..width). A negative start means the window hangs over the
+    zero padding.
+
+  With an effective kernel ``k' = dilation * (kernel - 1) + 1`` and ``p`` the padding added before the first
+  pixel, one layer maps ``(r, j, start)`` to
+  ``(r + (k' - 1) * j,  j * stride,  start + ((k' - 1) / 2 - p) * j)``
+  (Dumoulin & Visin 2016, "A guide to convolution arithmetic"; Araujo et al. 2019, "Computing receptive fields
+  of convolutional neural networks", Distill). ``padding="same"`` pads as TensorFlow/Keras do: ``max((out - 1) *
+  stride + k' - n, 0)`` pixels in all, the smaller half before.
+
+* :func:`stacked_kernels` -- ``n`` stacked ``k x k`` convolutions (stride 1) against the single kernel that sees
+  as far: receptive field ``n * (k - 1) + 1``, weights ``n * k^2 * C^2`` against ``(n * (k - 1) + 1)^2 * C^2``,
+  multiply-accumulates at a given feature-map size, and ``n`` non-linearities against one. Three 3x3 convs
+  (27 C^2) see as far as one 7x7 (49 C^2).
+
+* :func:`stacking_widget` -- sliders for the layer count, kernel size, channels and feature-map size that show
+  those numbers live; :func:`stacking_table` and :func:`plot_stacking` are its static renderings (for slides,
+  nbval and readers without a live kernel).
+
+Example::
+
+    from workshop_utils.receptive_field import receptive_fields, format_fields
+    print(format_fields(receptive_fields(keras.applications.VGG16(weights=None))))  # ... block5_pool 212
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    import keras
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "FieldRow",
+    "LayerSpec",
+    "StackCost",
+    "format_fields",
+    "plot_receptive_fields",
+    "plot_stacking",
+    "receptive_fields",
+    "stacked_kernels",
+    "stacking_table",
+    "stacking_widget",
+]
+
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One sliding-window layer described by numbers: what :func:`receptive_fields` needs to know about it.
+
+    Attributes:
+        kernel: window size (an int, or ``(height, width)``).
+        stride: step between windows.
+        dilation: gap between kernel taps (1 = a plain kernel).
+        padding: ``"valid"`` (none), ``"same"`` (TensorFlow's rule) or an int of pixels added before the first
+            pixel (and after the last).
+        name: a label for tables; empty gives ``layer<i>``.
+        layer_type: a label for tables, e.g. ``"Conv2D"``.
+
+    Example::
+
+        LayerSpec(11, stride=4, padding="valid", name="conv1")
+    """
+
+    kernel: int | Pair
+    stride: int | Pair = 1
+    dilation: int | Pair = 1
+    padding: str | int = "same"
+    name: str = ""
+    layer_type: str = "Conv2D"
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    """The receptive field of one layer's outputs, per axis ``(height, width)``.
+
+    Attributes:
+        name: the layer's name.
+        layer_type: its class name (``"Conv2D"``, ``"MaxPooling2D"``, ...).
+        kernel, stride, dilation: the layer's window (``(1, 1)`` for layers without one).
+        output_size: the output's spatial size, ``None`` where unknown (a spec list without ``input_size``, or a
+            model with a flexible input size); ``(1, 1)`` after global pooling.
+        receptive_field: input pixels one output value depends on.
+        jump: input pixels between neighbouring outputs.
+        start: centre of the first output's window, in input pixels (first pixel's centre at 0.5).
+
+    Example::
+
+        row = receptive_fields(model)[-1]; row.receptive_field  # (212, 212) for VGG-16's block5_pool
+    """
+
+    name: str
+    layer_type: str
+    kernel: Pair
+    stride: Pair
+    dilation: Pair
+    output_size: Pair | None
+    receptive_field: Pair
+    jump: Pair
+    start: tuple[float, float]
+
+    @property
+    def side(self) -> int:
+        """The receptive field's larger side, e.g. ``212``: a one-number summary for square layers."""
+        return max(self.receptive_field)
+
+
+SpecLike = Union[LayerSpec, Sequence[Any]]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The arithmetic
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """State of one spatial axis while walking the layers."""
+
+    field: int
+    jump: int
+    start: float
+    size: int | None
+
+
+def _pair(value: Any, what: str, minimum: int = 1) -> Pair:
+    if isinstance(value, bool):
+        raise TypeError(f"{what} must be an int or a pair of ints, got {value!r}.")
+    if isinstance(value, numbers.Integral):
+        pair = (int(value), int(value))
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value
+    ):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise TypeError(f"{what} must be an int or a pair of ints (height, width), got {value!r}.")
+    if min(pair) < minimum:
+        raise ValueError(f"{what} must be >= {minimum}, got {value!r}.")
+    return pair
+
+
+def _window(axis: _Axis, kernel: int, stride: int, dilation: int, padding: str | int) -> _Axis:
+    """Apply one sliding window (conv or pool) to one axis."""
+    effective = dilation * (kernel - 1) + 1
+    n = axis.size
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode == "valid":
+            before = 0
+            out = None if n is None else (n - effective) // stride + 1
+        elif mode == "same":
+            out = None if n is None else -(-n // stride)
+            # TensorFlow pads max((out - 1) * s + k' - n, 0) in all, the smaller half first. Without a known size
+            # we assume n is a multiple of the stride, which gives k' - s.
+            total = max(effective - stride, 0) if n is None else max((out - 1) * stride + effective - n, 0)
+            before = total // 2
+        else:
+            raise ValueError(f"padding must be 'valid', 'same' or an int, got {padding!r}.")
+    else:
+        before = int(padding)
+        if before < 0:
+            raise ValueError(f"padding must be >= 0, got {padding!r}.")
+        out = None if n is None else (n + 2 * before - effective) // stride + 1
+    if out is not None and out < 1:
+        raise ValueError(
+            f"a {kernel}x{kernel} window (dilation {dilation}) does not fit a {n}-pixel input with padding "
+            f"{padding!r}: use padding='same' or a larger input."
+        )
+    return _Axis(
+        field=axis.field + (effective - 1) * axis.jump,
+        jump=axis.jump * stride,
+        start=axis.start + ((effective - 1) / 2 - before) * axis.jump,
+        size=out,
+    )
+
+
+def _whole(axis: _Axis) -> _Axis:
+    """Global pooling: one output that sees every position of its input."""
+    if axis.size is None:
+        raise ValueError(
+            "the receptive field of a global pooling layer needs the input size; build the model with a fixed "
+            "input shape."
+        )
+    return _Axis(
+        field=axis.field + (axis.size - 1) * axis.jump,
+        jump=axis.jump * axis.size,
+        start=axis.start + (axis.size - 1) / 2 * axis.jump,
+        size=1,
+    )
+
+
+def _row(name: str, kind: str, axes: tuple[_Axis, _Axis], kernel: Pair, stride: Pair, dilation: Pair) -> FieldRow:
+    size = None if axes[0].size is None or axes[1].size is None else (axes[0].size, axes[1].size)
+    return FieldRow(
+        name=name, layer_type=kind, kernel=kernel, stride=stride, dilation=dilation, output_size=size,
+        receptive_field=(axes[0].field, axes[1].field), jump=(axes[0].jump, axes[1].jump),
+        start=(axes[0].start, axes[1].start),
+    )
+
+
+def _as_spec(item: SpecLike, index: int) -> LayerSpec:
+    if isinstance(item, LayerSpec):
+        return item
+    if isinstance(item, (tuple, list)) and 1 <= len(item) <= 4:
+        kernel, *rest = item
+        stride = rest[0] if len(rest) > 0 else 1
+        dilation = rest[1] if len(rest) > 1 else 1
+        padding = rest[2] if len(rest) > 2 else "same"
+        return LayerSpec(kernel, stride, dilation, padding, name=f"layer{index}")
+    raise TypeError(
+        f"layer {index}: expected a LayerSpec or a tuple (kernel, stride, dilation[, padding]), got {item!r}."
+    )
+
+
+def _spec_fields(specs: Sequence[SpecLike], input_size: int | Pair | None) -> list[FieldRow]:
+    size = None if input_size is None else _pair(input_size, "input_size")
+    axes = tuple(_Axis(1, 1, 0.5, None if size is None else size[i]) for i in range(2))
+    rows = []
+    for index, item in enumerate(specs, start=1):
+        spec = _as_spec(item, index)
+        kernel = _pair(spec.kernel, f"layer {index} kernel")
+        stride = _pair(spec.stride, f"layer {index} stride")
+        dilation = _pair(spec.dilation, f"layer {index} dilation")
+        axes = tuple(_window(axes[i], kernel[i], stride[i], dilation[i], spec.padding) for i in range(2))
+        rows.append(_row(spec.name or f"layer{index}", spec.layer_type, axes, kernel, stride, dilation))
+    return rows
+
+
+# Layers that slide a window over the input; everything else is either pointwise (passes the field through),
+# global (sees the whole input), or refused.
+_WINDOW_TYPES = (
+    "Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D", "AveragePooling2D",
+)
+_GLOBAL_TYPES = ("GlobalAveragePooling2D", "GlobalMaxPooling2D")
+_REFUSED_TYPES = ("Conv2DTranspose", "UpSampling2D", "Conv1D", "Conv3D", "Reshape", "Resizing")
+
+
+def _layer_window(layer: Any) -> tuple[Pair, Pair, Pair, str | int]:
+    def as_pair(value: Any, what: str) -> Pair:
+        return _pair(tuple(value) if isinstance(value, (tuple, list)) else value, f"{layer.name} {what}")
+
+    kernel = as_pair(getattr(layer, "kernel_size", None) or layer.pool_size, "kernel")
+    stride = as_pair(getattr(layer, "strides", None) or kernel, "stride")
+    dilation = as_pair(getattr(layer, "dilation_rate", 1), "dilation")
+    return kernel, stride, dilation, layer.padding
+
+
+def _model_fields(model: keras.Model, all_layers: bool) -> list[FieldRow]:
+    inputs = list(model.inputs)
+    if len(inputs) != 1 or len(inputs[0].shape) != 4:
+        raise ValueError(
+            f"{model.name}: receptive_fields needs a model with one image input (batch, height, width, channels); "
+            f"its inputs are {[tuple(t.shape) for t in inputs]}."
+        )
+    height, width = inputs[0].shape[1], inputs[0].shape[2]
+    states: dict[int, tuple[_Axis, _Axis] | None] = {
+        id(inputs[0]): (_Axis(1, 1, 0.5, height), _Axis(1, 1, 0.5, width))
+    }
+    rows: list[FieldRow] = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "InputLayer":
+            continue
+        if getattr(layer, "data_format", "channels_last") == "channels_first":
+            raise ValueError(f"{layer.name}: channels_first layers are not supported; use channels_last.")
+        if hasattr(layer, "layers") and hasattr(layer, "inputs"):
+            raise ValueError(
+                f"{layer.name} is a nested model; receptive_fields walks one flat model. Pass the inner model "
+                "itself, or rebuild it flat."
+            )
+        for node in layer._inbound_nodes:
+            sources = [states.get(id(t), "absent") for t in node.input_tensors]
+            if not sources or any(s == "absent" for s in sources):
+                continue  # a call outside this model (the layer is shared with another model)
+            spatial = [s for s in sources if s is not None]
+            if not spatial:  # after Flatten / global pooling: nothing spatial left, field already whole
+                new, row = None, None
+            else:
+                if len({(a.jump, b.jump) for a, b in spatial}) > 1:
+                    raise ValueError(f"{layer.name} merges feature maps with different strides (jumps).")
+                axes = max(spatial, key=lambda s: (s[0].field, s[1].field))
+                ranks = {len(tensor.shape) for tensor in node.output_tensors}
+                new, row = _layer_step(layer, kind, axes, ranks, all_layers)
+            if row is not None:
+                rows.append(row)
+            for tensor in node.output_tensors:
+                states[id(tensor)] = new
+    return rows
+
+
+def _layer_step(
+    layer: Any, kind: str, axes: tuple[_Axis, _Axis], output_ranks: set[int], all_layers: bool
+) -> tuple[tuple[_Axis, _Axis] | None, FieldRow | None]:
+    """The state after ``layer`` and the row to report (None: not reported)."""
+    one = (1, 1)
+    if kind in _REFUSED_TYPES:
+        raise ValueError(
+            f"{layer.name} ({kind}): receptive_fields handles 2-D convolutions, pooling, padding and cropping; "
+            f"upsampling, transposed and non-2-D layers are not supported."
+        )
+    if kind in _WINDOW_TYPES:
+        kernel, stride, dilation, padding = _layer_window(layer)
+        new = tuple(_window(axes[i], kernel[i], stride[i], dilation[i], padding) for i in range(2))
+        return new, _row(layer.name, kind, new, kernel, stride, dilation)
+    if kind == "Flatten":
+        # Flattening moves values, it combines none: each element keeps its source's field. The Dense layer after
+        # it combines all of them (its field is the whole input): from here on nothing spatial is left to follow.
+        return None, None
+    if kind in _GLOBAL_TYPES:
+        new = (_whole(axes[0]), _whole(axes[1]))
+        row = _row(layer.name, kind, new, one, one, one)
+        return (new if getattr(layer, "keepdims", False) else None), row
+    if kind in ("ZeroPadding2D", "Cropping2D"):
+        (top, bottom), (left, right) = layer.padding if kind == "ZeroPadding2D" else layer.cropping
+        sign = 1 if kind == "ZeroPadding2D" else -1
+        new = tuple(
+            _Axis(a.field, a.jump, a.start - sign * before * a.jump,
+                  None if a.size is None else a.size + sign * (before + after))
+            for a, (before, after) in zip(axes, ((top, bottom), (left, right)))
+        )
+        return new, _row(layer.name, kind, new, one, one, one)
+    if output_ranks != {4}:
+        # e.g. a Dense or Reshape on a spatial map that changes its rank: we cannot follow space any further
+        raise ValueError(f"{layer.name} ({kind}) changes the feature map's rank; receptive_fields cannot follow it.")
+    # pointwise or per-pixel layers (BatchNormalization, Activation, Add, Concatenate, Dense on the channels, ...)
+    return axes, (_row(layer.name, kind, axes, one, one, one) if all_layers else None)
+
+
+def receptive_fields(
+    model_or_specs: keras.Model | Iterable[SpecLike],
+    input_size: int | Pair | None = None,
+    all_layers: bool = False,
+) -> list[FieldRow]:
+    """Receptive field, jump and start of every layer of a model, or of a list of layer specs.
+
+    Args:
+        model_or_specs: a Functional or Sequential ``keras.Model`` with one image input (channels last), or a
+            list of :class:`LayerSpec` / tuples ``(kernel, stride, dilation[, padding])`` with padding
+            ``"same"`` unless given.
+        input_size: input height and width for a spec list (an int for square inputs); with it the rows carry
+            output sizes and ``"same"`` padding is exact. A model's own input shape is used for models.
+        all_layers: also list layers that leave the field unchanged (activations, batch norm, merges).
+
+    Returns:
+        One :class:`FieldRow` per sliding-window, padding, cropping or global-pooling layer, in model order (with
+        ``all_layers``, per layer). ``Flatten`` and the layers after it are not listed: flattening combines no
+        values, and the ``Dense`` layer after it sees every input pixel.
+
+    Raises:
+        TypeError: not a model or a list of specs.
+        ValueError: unsupported layers (upsampling, transposed convs, nested models), or a window larger than
+            its input.
+
+    Example::
+
+        receptive_fields([(3, 1, 1)] * 3)[-1].receptive_field   # (7, 7): three 3x3 convs see 7x7 pixels
+    """
+    try:
+        import keras
+    except ImportError:  # a spec list needs no Keras
+        keras = None
+    if keras is not None and isinstance(model_or_specs, keras.Model):
+        if input_size is not None:
+            raise ValueError("input_size is for spec lists; a model's input shape is read from the model.")
+        if not model_or_specs.built or not getattr(model_or_specs, "inputs", None):
+            raise ValueError(
+                "receptive_fields needs a Functional or Sequential model with a known input; "
+                "build it with keras.Input(shape=...) first."
+            )
+        return _model_fields(model_or_specs, all_layers)
+    if isinstance(model_or_specs, (str, bytes)) or not isinstance(model_or_specs, Iterable):
+        raise TypeError(
+            "receptive_fields expects a keras.Model or a list of (kernel, stride, dilation) tuples, got "
+            f"{type(model_or_specs).__name__}."
+        )
+    specs = list(model_or_specs)
+    if not specs:
+        raise ValueError("the list of layer specs is empty.")
+    return _spec_fields(specs, input_size)
+
+
+def _fmt_pair(pair: tuple[Any, Any] | None, fmt: str = "{}") -> str:
+    if pair is None:
+        return "?"
+    if pair[0] == pair[1]:
+        return fmt.format(pair[0])
+    return f"{fmt.format(pair[0])}x{fmt.format(pair[1])}"
+
+
+def format_fields(rows: Sequence[FieldRow], title: str | None = None) -> str:
+    """A fixed-width table of :func:`receptive_fields` rows (one number where height and width agree).
+
+    Example::
+
+        print(format_fields(receptive_fields(model), title="VGG-16"))
+    """
+    if not rows:
+        raise ValueError("no rows to format: receptive_fields returned nothing for this model.")
+    header = ("layer", "type", "kernel", "stride", "output", "receptive field", "jump", "start")
+    body = [
+        (
+            row.name, row.layer_type, _fmt_pair(row.kernel), _fmt_pair(row.stride),
+            _fmt_pair(row.output_size), _fmt_pair(row.receptive_field), _fmt_pair(row.jump),
+            _fmt_pair(row.start, "{:g}"),
+        )
+        for row in rows
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(header)]
+    right = set(range(2, len(header)))
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    lines = ([title] if title else []) + [line(header), "-" * len(line(header))] + [line(r) for r in body]
+    return "\n".join(lines)
+
+
+def plot_receptive_fields(models: dict[str, Sequence[FieldRow]], log: bool = False) -> Figure:
+    """Receptive field (pixels, height axis) after each layer, one line per model, layers named on the x axis.
+
+    Args:
+        models: ``{label: rows}`` from :func:`receptive_fields`.
+        log: a log scale for the field (useful when one model sees far more than another).
+
+    Example::
+
+        plot_receptive_fields({"VGG-16": receptive_fields(vgg16), "AlexNet": receptive_fields(alexnet)})
+    """
+    import matplotlib.pyplot as plt
+
+    if not models or any(not rows for rows in models.values()):
+        raise ValueError("give at least one model with at least one row: {label: receptive_fields(model)}.")
+    longest = max(len(rows) for rows in models.values())
+    fig, ax = plt.subplots(figsize=(min(2.5 + 0.42 * longest, 12), 4.2))
+    for index, (label, rows) in enumerate(models.items()):
+        depth = list(range(1, len(rows) + 1))
+        fields = [row.receptive_field[0] for row in rows]
+        ax.plot(depth, fields, marker="o", ms=4, color=f"C{index}", label=label)
+        last = rows[-1]
+        ax.annotate(f"{last.receptive_field[0]} px", (depth[-1], fields[-1]), textcoords="offset points",
+                    xytext=(4, 4), fontsize=8, color=f"C{index}")
+        pools = [i + 1 for i, row in enumerate(rows) if "Pool" in row.layer_type]
+        ax.scatter(pools, [fields[i - 1] for i in pools], marker="s", s=36, facecolors="none",
+                   edgecolors=f"C{index}")
+    if len(models) == 1:
+        rows = next(iter(models.values()))
+        ax.set_xticks(range(1, len(rows) + 1), [row.name for row in rows], rotation=60, ha="right", fontsize=7)
+        ax.set_xlabel("layer (squares: pooling)")
+    else:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("layer index from the input (squares: pooling layers)")
+    ax.set_xlim(0.5, longest + 1.5)  # room for the last label
+    if log:
+        ax.set_yscale("log")
+    ax.set_ylabel("receptive field (input pixels, one side)")
+    ax.set_title("How far one output value sees, layer by layer")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Stacked small kernels vs one big kernel
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackCost:
+    """``layers`` stacked ``kernel x kernel`` convolutions (stride 1, ``channels`` in and out) vs the one big
+    kernel with the same receptive field.
+
+    Attributes:
+        layers, kernel, channels, size: the question asked (``size`` is the feature map's side, for MACs).
+        bias: whether biases are counted in the parameters.
+        receptive_field: ``layers * (kernel - 1) + 1``: the big kernel's side.
+        params: weights of the stack, ``layers * kernel^2 * channels^2`` (+ ``layers * channels`` biases).
+        single_params: weights of one ``receptive_field x receptive_field`` conv (+ ``channels`` biases).
+        macs: multiply-accumulates of the stack on a ``size x size`` map ('same' padding).
+        single_macs: the same for the single big kernel.
+        nonlinearities: ReLUs in the stack (one per conv) vs 1 for the big kernel.
+
+    Example::
+
+        stacked_kernels(3, 3, 256).params / stacked_kernels(3, 3, 256).single_params   # 27/49 = 0.55
+    """
+
+    layers: int
+    kernel: int
+    channels: int
+    size: int
+    bias: bool
+    receptive_field: int
+    params: int
+    single_params: int
+    macs: int
+    single_macs: int
+    nonlinearities: int
+
+    @property
+    def saving(self) -> float:
+        """Fraction of the big kernel's weights the stack saves (negative: the stack costs more)."""
+        return 1.0 - self.params / self.single_params
+
+    def to_text(self) -> str:
+        """A few lines comparing the stack with the single kernel.
+
+        Example::
+
+            print(stacked_kernels(2, 3, 64).to_text())
+        """
+        n, k, c, r = self.layers, self.kernel, self.channels, self.receptive_field
+        stack = f"{n} x conv {k}x{k}" if n > 1 else f"1 x conv {k}x{k}"
+        bias = " (with biases)" if self.bias else ""
+        lines = [
+            f"{stack}, {c} -> {c} channels, on a {self.size}x{self.size} feature map",
+            f"  receptive field    : {r}x{r}  (= {n} x ({k} - 1) + 1)",
+            f"  {'':18} {'stack':>16} {'one ' + f'{r}x{r}' + ' conv':>16}",
+            f"  {'weights' + bias:18} {self.params:>16,} {self.single_params:>16,}",
+            f"  {'weights / C^2':18} {n * k * k:>16} {r * r:>16}",
+            f"  {'MACs per image':18} {self.macs:>16,} {self.single_macs:>16,}",
+            f"  {'non-linearities':18} {self.nonlinearities:>16} {1:>16}",
+            f"  the stack saves {self.saving:.0%} of the weights and multiply-accumulates"
+            if self.saving >= 0 else f"  the stack costs {-self.saving:.0%} more weights",
+        ]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def _positive_int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{what} must be a positive int, got {value!r}.")
+    return int(value)
+
+
+def stacked_kernels(layers: int, kernel: int = 3, channels: int = 64, size: int = 56, bias: bool = False) -> StackCost:
+    """The cost of ``layers`` stacked ``kernel x kernel`` convs against one conv with the same receptive field.
+
+    Both keep ``channels`` channels in and out, stride 1 and 'same' padding on a ``size x size`` map, so the
+    multiply-accumulates are ``size^2`` times the weights (biases excluded).
+
+    Example::
+
+        stacked_kernels(3, kernel=3, channels=256).params   # 1,769,472 = 27 x 256^2, vs 3,211,264 for one 7x7
+    """
+    n = _positive_int(layers, "layers")
+    k = _positive_int(kernel, "kernel")
+    c = _positive_int(channels, "channels")
+    s = _positive_int(size, "size")
+    field = n * (k - 1) + 1
+    weights, single_weights = n * k * k * c * c, field * field * c * c
+    return StackCost(
+        layers=n, kernel=k, channels=c, size=s, bias=bool(bias), receptive_field=field,
+        params=weights + (n * c if bias else 0), single_params=single_weights + (c if bias else 0),
+        macs=weights * s * s, single_macs=single_weights * s * s, nonlinearities=n,
+    )
+
+
+def stacking_table(kernel: int = 3, max_layers: int = 5, channels: int = 64, size: int = 56) -> str:
+    """A table: 1..max_layers stacked ``kernel x kernel`` convs vs the one big kernel, in weights and MACs.
+
+    The static rendering of :func:`stacking_widget`.
+
+    Example::
+
+        print(stacking_table(kernel=3, max_layers=5, channels=256))
+    """
+    max_layers = _positive_int(max_layers, "max_layers")
+    header = ("stack", "field", "weights", "/C^2", "one big kernel", "/C^2", "saved", "MACs (stack)", "ReLUs")
+    body = []
+    for n in range(1, max_layers + 1):
+        cost = stacked_kernels(n, kernel, channels, size)
+        r = cost.receptive_field
+        body.append((
+            f"{n} x {kernel}x{kernel}", f"{r}x{r}", f"{cost.params:,}", f"{n * kernel * kernel}",
+            f"{cost.single_params:,} ({r}x{r})", f"{r * r}", f"{cost.saving:.0%}", f"{cost.macs:,}", f"{n} vs 1",
+        ))
+    widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(header)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    title = f"{kernel}x{kernel} convs stacked, {channels} -> {channels} channels, {size}x{size} map, no biases"
+    return "\n".join([title, line(header), "-" * len(line(header))] + [line(r) for r in body])
+
+
+def plot_stacking(
+    kernel: int = 3, max_layers: int = 5, channels: int = 64, highlight: int | None = None, ax: Any = None
+) -> Figure:
+    """Weights (in units of C^2) against receptive field: stacked ``kernel x kernel`` convs vs one big kernel.
+
+    The stack grows linearly (``n k^2``), the single kernel quadratically (``(n (k-1) + 1)^2``). ``highlight``
+    marks one layer count (the widget's choice).
+
+    Example::
+
+        plot_stacking(kernel=3, max_layers=6, highlight=3)
+    """
+    import matplotlib.pyplot as plt
+
+    max_layers = _positive_int(max_layers, "max_layers")
+    costs = [stacked_kernels(n, kernel, channels) for n in range(1, max_layers + 1)]
+    fields = [c.receptive_field for c in costs]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+    else:
+        fig = ax.figure
+    per_c2 = channels * channels
+    ax.plot(fields, [c.params / per_c2 for c in costs], "o-", color="C0",
+            label=f"stack of {kernel}x{kernel} convs (n x {kernel * kernel})")
+    ax.plot(fields, [c.single_params / per_c2 for c in costs], "s--", color="C3",
+            label="one big kernel (field^2)")
+    for cost in costs:
+        ax.annotate(f"{cost.layers}", (cost.receptive_field, cost.params / per_c2), textcoords="offset points",
+                    xytext=(0, 6), ha="center", fontsize=7, color="C0")
+    if highlight is not None and 1 <= highlight <= max_layers:
+        chosen = costs[highlight - 1]
+        ax.scatter([chosen.receptive_field] * 2, [chosen.params / per_c2, chosen.single_params / per_c2],
+                   s=140, facecolors="none", edgecolors="black", linewidths=1.5, zorder=3)
+    ax.set_xlabel("receptive field (pixels, one side)")
+    ax.set_ylabel("weights per C^2 (C = channels in = out)")
+    ax.set_title(f"Same receptive field, fewer weights: {kernel}x{kernel} stacks (numbers: layers)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def stacking_widget(
+    max_layers: int = 6, kernels: Sequence[int] = (1, 3, 5, 7, 11), channels: int = 64, size: int = 56
+) -> Any:
+    """Sliders for layer count, kernel size, channels and map size; shows receptive field, weights and MACs.
+
+    ``channels`` and ``size`` start the sliders at the nearest of 16..512 channels and 7..224 pixels. Needs
+    ``ipywidgets`` and a live kernel; :func:`stacking_table` and :func:`plot_stacking` show the same numbers
+    statically.
+
+    Example::
+
+        stacking_widget()   # in a notebook cell
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    max_layers = _positive_int(max_layers, "max_layers")
+    if not kernels or any(_positive_int(k, "kernel") != k for k in kernels):
+        raise ValueError(f"kernels must be a non-empty list of positive ints, got {kernels!r}.")
+    start_kernel = 3 if 3 in kernels else kernels[0]
+    layer_slider = widgets.IntSlider(value=min(3, max_layers), min=1, max=max_layers, description="layers")
+    kernel_buttons = widgets.ToggleButtons(options=[(f"{k}x{k}", k) for k in kernels], value=start_kernel,
+                                           description="kernel")
+    channel_options, size_options = (16, 32, 64, 128, 256, 512), (7, 14, 28, 56, 112, 224)
+
+    def nearest(options: Sequence[int], value: int) -> int:
+        return min(options, key=lambda option: abs(option - value))
+
+    channel_slider = widgets.SelectionSlider(options=channel_options, description="channels",
+                                             value=nearest(channel_options, _positive_int(channels, "channels")))
+    size_slider = widgets.SelectionSlider(options=size_options, description="map size",
+                                          value=nearest(size_options, _positive_int(size, "size")))
+
+    def show(layers: int, kernel: int, channels: int, size: int) -> None:
+        print(stacked_kernels(layers, kernel, channels, size).to_text())
+        fig = plot_stacking(kernel=kernel, max_layers=max_layers, channels=channels, highlight=layers)
+        fig.set_size_inches(5.5, 3.2)
+        plt.show()
+        plt.close(fig)  # shown already; without a notebook backend it would pile up
+
+    output = widgets.interactive_output(
+        show, {"layers": layer_slider, "kernel": kernel_buttons, "channels": channel_slider, "size": size_slider}
+    )
+    return widgets.VBox([widgets.HBox([layer_slider, channel_slider, size_slider]), kernel_buttons, output])
