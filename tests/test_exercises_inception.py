@@ -1,0 +1,146 @@
+"""The Inception-module checker passes right answers and gives the right hint for plausible wrong ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+import pytest
+from keras import layers
+
+from workshop_utils.exercises.inception import CheckResult, check_inception_module
+
+
+def conv(x, filters, size, padding="same"):
+    return layers.Conv2D(filters, size, padding=padding, activation="relu")(x)
+
+
+def pool(x, pool_layer=layers.MaxPooling2D, **options):
+    return pool_layer(3, **({"strides": 1, "padding": "same"} | options))(x)
+
+
+def solution(x, f1, r3, f3, r5, f5, fp, name="inception"):
+    branch_1x1 = conv(x, f1, 1)
+    branch_3x3 = conv(conv(x, r3, 1), f3, 3)
+    branch_5x5 = conv(conv(x, r5, 1), f5, 5)
+    branch_pool = conv(pool(x), fp, 1)
+    return layers.Concatenate(axis=-1)([branch_1x1, branch_3x3, branch_5x5, branch_pool])
+
+
+def batch_norm_solution(x, f1, r3, f3, r5, f5, fp, name="inception"):
+    def conv_bn_relu(t, filters, size):
+        t = layers.Conv2D(filters, size, padding="same", use_bias=False)(t)
+        return layers.ReLU()(layers.BatchNormalization()(t))
+
+    branches = [conv_bn_relu(x, f1, 1), conv_bn_relu(conv_bn_relu(x, r3, 1), f3, 3),
+                conv_bn_relu(conv_bn_relu(x, r5, 1), f5, 5), conv_bn_relu(pool(x), fp, 1)]
+    return keras.ops.concatenate(branches, axis=-1)  # ops instead of a layer: must be accepted too
+
+
+def stub(x, f1, r3, f3, r5, f5, fp, name="inception"):
+    raise NotImplementedError("write the four branches")
+
+
+def no_bottleneck(x, f1, r3, f3, r5, f5, fp, name="inception"):
+    return layers.Concatenate()([conv(x, f1, 1), conv(x, f3, 3), conv(x, f5, 5), conv(pool(x), fp, 1)])
+
+
+def no_pool_projection(x, f1, r3, f3, r5, f5, fp, name="inception"):
+    return layers.Concatenate()([conv(x, f1, 1), conv(conv(x, r3, 1), f3, 3), conv(conv(x, r5, 1), f5, 5), pool(x)])
+
+
+def concat_on_height(x, f1, r3, f3, r5, f5, fp, name="inception"):
+    branches = [conv(x, f1, 1), conv(conv(x, r3, 1), f3, 3), conv(conv(x, r5, 1), f5, 5), conv(pool(x), fp, 1)]
+    return layers.Concatenate(axis=1)(branches)
+
+
+def valid_padding(x, f1, r3, f3, r5, f5, fp, name="inception"):
+    branches = [conv(x, f1, 1), conv(conv(x, r3, 1), f3, 3, padding="valid"),
+                conv(conv(x, r5, 1), f5, 5, padding="valid"), conv(pool(x, padding="valid"), fp, 1)]
+    return layers.Concatenate()(branches)
+
+
+def default_pool_stride(x, f1, r3, f3, r5, f5, fp, name="inception"):
+    pooled = layers.MaxPooling2D(3, padding="same")(x)  # stride defaults to 3
+    return layers.Concatenate()([conv(x, f1, 1), conv(conv(x, r3, 1), f3, 3), conv(conv(x, r5, 1), f5, 5),
+                                 conv(pooled, fp, 1)])
+
+
+def swapped_branches(x, f1, r3, f3, r5, f5, fp, name="inception"):
+    return layers.Concatenate()([conv(x, f1, 1), conv(conv(x, r5, 1), f5, 5), conv(conv(x, r3, 1), f3, 3),
+                                 conv(pool(x), fp, 1)])
+
+
+def average_pooling(x, f1, r3, f3, r5, f5, fp, name="inception"):
+    return layers.Concatenate()([conv(x, f1, 1), conv(conv(x, r3, 1), f3, 3), conv(conv(x, r5, 1), f5, 5),
+                                 conv(pool(x, layers.AveragePooling2D), fp, 1)])
+
+
+def linear_reduce(x, f1, r3, f3, r5, f5, fp, name="inception"):
+    reduce_3x3, reduce_5x5 = layers.Conv2D(r3, 1)(x), layers.Conv2D(r5, 1)(x)  # no ReLU after the bottleneck
+    return layers.Concatenate()([conv(x, f1, 1), conv(reduce_3x3, f3, 3), conv(reduce_5x5, f5, 5),
+                                 conv(pool(x), fp, 1)])
+
+
+def hard_coded_widths(x, *widths, name="inception"):
+    return solution(x, 64, 96, 128, 16, 32, 32)
+
+
+def reduce_and_filters_swapped(x, f1, r3, f3, r5, f5, fp, name="inception"):
+    return solution(x, f1, f3, r3, r5, f5, fp)
+
+
+@pytest.mark.parametrize("right", [solution, batch_norm_solution])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_right_answers_pass_with_the_3a_figures(right: Callable, seed: int, capsys: pytest.CaptureFixture) -> None:
+    result = check_inception_module(right, seed=seed)
+    assert isinstance(result, CheckResult) and result.passed, result.message
+    assert "(28, 28, 256)" in result.message and "163,696 parameters" in result.message
+    assert "128,049,152 MACs" in result.message
+    assert capsys.readouterr().out.strip() == result.message
+
+
+def test_batch_norm_parameters_are_reported_apart() -> None:
+    result = check_inception_module(batch_norm_solution, seed=3, verbose=False)
+    assert result.passed and "164,800" in result.message and "1,472" in result.message
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (stub, "NotImplementedError"),
+        (no_bottleneck, "Missing bottleneck"),
+        (no_pool_projection, "no projection"),
+        (concat_on_height, "channel axis"),
+        (valid_padding, "padding='same'"),
+        (default_pool_stride, "strides=1"),
+        (swapped_branches, "order 1x1, 5x5, 3x3, pool"),
+        (average_pooling, "max, not average"),
+        (linear_reduce, "3x3, 5x5 branch"),
+        (hard_coded_widths, "ignores its width arguments"),
+        (reduce_and_filters_swapped, "filters_3x3_reduce"),
+    ],
+)
+def test_wrong_answers_fail_with_the_matching_hint(wrong: Callable, hint: str) -> None:
+    result = check_inception_module(wrong, seed=0, verbose=False)
+    assert not result.passed
+    assert result.message.startswith("Not yet.")
+    assert hint in result.message, result.message
+
+
+def test_valid_padding_names_the_shrunken_branches() -> None:
+    message = check_inception_module(valid_padding, seed=0, verbose=False).message
+    assert "(None, 26, 26, 128)" in message and "(None, 24, 24, 32)" in message
+
+
+def test_not_a_function_is_refused() -> None:
+    with pytest.raises(TypeError, match="your function"):
+        check_inception_module("inception_module")  # type: ignore[arg-type]
+
+
+def test_returning_a_list_gets_a_hint() -> None:
+    def returns_branches(x, f1, r3, f3, r5, f5, fp, name="inception"):
+        return [conv(x, f1, 1)]
+
+    result = check_inception_module(returns_branches, seed=0, verbose=False)
+    assert not result.passed and "Return the concatenated tensor" in result.message

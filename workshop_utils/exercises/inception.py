@@ -1,0 +1,297 @@
+"""Checker for notebook 03's exercise: an Inception module with 1x1 bottlenecks.
+
+The attendee writes::
+
+    def inception_module(x, filters_1x1, filters_3x3_reduce, filters_3x3,
+                         filters_5x5_reduce, filters_5x5, filters_pool_proj, name="inception"):
+        ...  # four branches, concatenated on the channel axis
+        return outputs
+
+and :func:`check_inception_module` verifies it three ways:
+
+1. GoogLeNet's Inception (3a) configuration (input 28x28x192; 1x1 64; 3x3 reduce 96 -> 128; 5x5 reduce 16 -> 32;
+   pool proj 32): output shape 28x28x256, the convolution kernels, parameters and MACs against the reference
+   (:func:`workshop_utils.inception_cost.inception_module`).
+2. A fresh random small configuration, so that a module with hard-coded widths fails.
+3. Numbers: the attendee's weights are copied into the reference module and both run on the same random input;
+   the outputs must agree (branch order, ReLUs, max pooling).
+
+A failure prints one hint that points at the likely mistake: no bottleneck, a pool branch without projection, the
+wrong concatenation axis, ``'valid'`` padding (or MaxPooling2D's default stride), branches in the wrong order.
+Batch normalization after the convolutions is accepted (its parameters are reported apart).
+
+Example::
+
+    from workshop_utils.exercises.inception import check_inception_module
+    check_inception_module(inception_module)   # prints "PASS: ..." or a hint
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from workshop_utils.inception_cost import BRANCHES, GOOGLENET_3A, GOOGLENET_3A_INPUT, InceptionWidths
+
+__all__ = ["CheckResult", "check_inception_module"]
+
+_SHAPE = re.compile(r"\((?:None|\d+)(?:, (?:None|\d+))+\)")
+_SIZE_HINT = (
+    "every branch must keep the {h}x{w} input size: padding='same' on every Conv2D and on the MaxPooling2D, "
+    "and strides=1 on the MaxPooling2D (its default stride is its pool size, 3)."
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict of a checker: ``passed`` and the message it printed.
+
+    Example::
+
+        result = check_inception_module(inception_module, verbose=False); result.passed
+    """
+
+    passed: bool
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class _Hint(Exception):
+    """Raised inside the checker to stop at the first mistake found, carrying its hint."""
+
+
+def _shapes_in(message: str) -> list[tuple[int | None, ...]]:
+    shapes = []
+    for match in _SHAPE.findall(message):
+        shapes.append(tuple(None if part == "None" else int(part) for part in match[1:-1].split(", ")))
+    return shapes
+
+
+def _explain_error(error: Exception, input_shape: tuple[int, int, int]) -> str:
+    """A hint for an exception raised while building the attendee's module."""
+    height, width, _ = input_shape
+    if isinstance(error, NotImplementedError):
+        return ("Not written yet: replace `raise NotImplementedError` with the four branches (1x1; 1x1 reduce then "
+                "3x3; 1x1 reduce then 5x5; 3x3 max pool then 1x1 projection) and return their concatenation.")
+    message = str(error)
+    shapes = [s for s in _shapes_in(message) if len(s) == 4]
+    if len(shapes) >= 2:
+        sizes = {s[1:3] for s in shapes}
+        listed = ", ".join(str(s) for s in shapes)
+        if len(sizes) > 1:
+            return f"The branches come out at different sizes ({listed}): " + _SIZE_HINT.format(h=height, w=width)
+        return (f"The branches agree in height and width but cannot be concatenated ({listed}): concatenate along "
+                "the channel axis, layers.Concatenate(axis=-1) (the last axis; axis 0 is the batch).")
+    if "concatenat" in message.lower():
+        return ("Concatenation failed: join the four branch outputs with layers.Concatenate(axis=-1)([...]), the "
+                f"channel axis. Keras said: {message[:300]}")
+    return f"Your function raised {type(error).__name__}: {message[:400]}"
+
+
+def _kernel_shapes(model: Any) -> list[tuple[int, ...]]:
+    import keras
+
+    return sorted(
+        tuple(int(d) for d in layer.kernel.shape) for layer in model.layers if isinstance(layer, keras.layers.Conv2D)
+    )
+
+
+def _conv_macs(model: Any) -> int:
+    """Multiply-accumulates of the model's Conv2D layers, counted as :mod:`workshop_utils.flops` counts them
+    (output positions x kernel height x width x input channels x filters). Counted here rather than with
+    ``flops.profile`` so that a module joined with ``keras.ops.concatenate`` is measured too."""
+    import keras
+
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            positions = int(np.prod(layer.output.shape[1:-1]))
+            total += positions * int(np.prod(layer.kernel.shape)) // int(layer.groups)
+    return total
+
+
+def _expected_kernels(widths: InceptionWidths, channels: int) -> list[tuple[int, ...]]:
+    w = widths
+    return sorted([
+        (1, 1, channels, w.filters_1x1),
+        (1, 1, channels, w.filters_3x3_reduce), (3, 3, w.filters_3x3_reduce, w.filters_3x3),
+        (1, 1, channels, w.filters_5x5_reduce), (5, 5, w.filters_5x5_reduce, w.filters_5x5),
+        (1, 1, channels, w.filters_pool_proj),
+    ])
+
+
+def _build(function: Callable[..., Any], widths: InceptionWidths, input_shape: tuple[int, int, int]) -> Any:
+    """The attendee's module as a Keras model, or a _Hint saying what is wrong with its structure."""
+    import keras
+
+    height, width, channels = input_shape
+    inputs = keras.Input(input_shape)
+    try:
+        outputs = function(inputs, *widths.as_tuple())
+    except Exception as error:  # any failure is reported as a hint, never as a traceback
+        raise _Hint(_explain_error(error, input_shape)) from None
+    if not isinstance(outputs, keras.KerasTensor):
+        raise _Hint(f"Return the concatenated tensor (a KerasTensor); your function returned "
+                    f"{type(outputs).__name__}.")
+    shape = tuple(outputs.shape)
+    if len(shape) != 4:
+        raise _Hint(f"The output should be (batch, height, width, channels); yours has shape {shape}.")
+    try:
+        model = keras.Model(inputs, outputs)
+    except Exception as error:
+        raise _Hint(f"The output is not computed from the input x (Keras said: {str(error)[:200]}).") from None
+
+    kernels = _kernel_shapes(model)
+    for size in (3, 5):
+        if any(k[:3] == (size, size, channels) for k in kernels):
+            raise _Hint(
+                f"Missing bottleneck: your {size}x{size} convolution reads all {channels} input channels. Put a 1x1 "
+                f"convolution with filters_{size}x{size}_reduce filters before it: that is what cuts the 5x5 "
+                "branch of 3a from 120M to 12M MACs."
+            )
+    if shape[1:3] != (height, width):
+        raise _Hint(f"Output is {shape[1]}x{shape[2]} but the input is {height}x{width}: "
+                    + _SIZE_HINT.format(h=height, w=width))
+    expected_channels = widths.output_channels
+    if shape[3] == widths.filters_1x1 + widths.filters_3x3 + widths.filters_5x5 + channels:
+        raise _Hint(
+            f"The pool branch has no projection: it passes all {channels} pooled channels on, so the output has "
+            f"{shape[3]} channels instead of {expected_channels}. Add a 1x1 convolution with filters_pool_proj "
+            "filters after the max pooling."
+        )
+    expected = _expected_kernels(widths, channels)
+    if kernels != expected and widths != GOOGLENET_3A and kernels == _expected_kernels(GOOGLENET_3A, channels):
+        raise _Hint(f"Your function ignores its width arguments: called with {widths.as_tuple()} it still builds "
+                    f"the 3a widths {GOOGLENET_3A.as_tuple()}. Use filters_1x1, filters_3x3_reduce, ... in the layers.")
+    if kernels != expected:
+        missing = [k for k in expected if k not in kernels]
+        extra = [k for k in kernels if k not in expected]
+        raise _Hint(
+            "The convolutions do not match the module's: kernels (height, width, in, out) missing "
+            f"{missing or 'none'}, unexpected {extra or 'none'}. Check which argument sets each layer's filters "
+            "(e.g. filters_3x3_reduce for the 1x1 before the 3x3)."
+        )
+    if shape[3] != expected_channels:
+        raise _Hint(f"The output has {shape[3]} channels; the four branches give {widths.filters_1x1} + "
+                    f"{widths.filters_3x3} + {widths.filters_5x5} + {widths.filters_pool_proj} = "
+                    f"{expected_channels}. Concatenate exactly the four branch outputs.")
+    return model
+
+
+def _compare_numbers(model: Any, widths: InceptionWidths, input_shape: tuple[int, int, int],
+                     rng: np.random.Generator) -> None:
+    """Copy the attendee's conv weights into the reference module and compare the outputs; _Hint on mismatch."""
+    import keras
+
+    from workshop_utils.inception_cost import module_model
+
+    reference = module_model(widths, input_shape, bottleneck=True, name="reference")
+    by_shape = {tuple(int(d) for d in layer.kernel.shape): layer
+                for layer in reference.layers if isinstance(layer, keras.layers.Conv2D)}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            kernel = np.asarray(layer.kernel)
+            bias = np.asarray(layer.bias) if layer.use_bias else np.zeros(kernel.shape[-1], "float32")
+            by_shape[tuple(kernel.shape)].set_weights([kernel, bias])
+    images = rng.normal(size=(2, *input_shape)).astype("float32")
+    expected = np.asarray(reference(images, training=False))
+    got = np.asarray(model(images, training=False))
+    tolerance = 1e-2 * (np.abs(expected).max() + 1e-6)  # batch norm at initialisation scales by 1/sqrt(1 + eps)
+
+    def close(a: np.ndarray, b: np.ndarray) -> bool:
+        return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tolerance))
+
+    if close(got, expected):
+        return
+    sizes = [widths.filters_1x1, widths.filters_3x3, widths.filters_5x5, widths.filters_pool_proj]
+    bounds = np.cumsum([0, *sizes])
+    reference_parts = {b: expected[..., bounds[i]:bounds[i + 1]] for i, b in enumerate(BRANCHES)}
+    # Which reference branch does each stretch of the attendee's output hold?
+    order, start = [], 0
+    remaining = dict(reference_parts)
+    while start < got.shape[-1]:
+        match = next((b for b, part in remaining.items()
+                      if close(got[..., start:start + part.shape[-1]], part)), None)
+        if match is None:
+            break
+        order.append(match)
+        start += remaining.pop(match).shape[-1]
+    if len(order) == len(BRANCHES):
+        raise _Hint(f"The branches are concatenated in the order {', '.join(order)}; GoogLeNet's order (and the "
+                    f"checker's) is {', '.join(BRANCHES)}.")
+    wrong = [b for i, b in enumerate(BRANCHES) if not close(got[..., bounds[i]:bounds[i + 1]], reference_parts[b])]
+    advice = {
+        "1x1": "a 1x1 convolution followed by ReLU",
+        "3x3": "1x1 reduce + ReLU, then 3x3 (padding='same') + ReLU",
+        "5x5": "1x1 reduce + ReLU, then 5x5 (padding='same') + ReLU",
+        "pool": "MaxPooling2D(3, strides=1, padding='same') (max, not average), then a 1x1 projection + ReLU",
+    }
+    details = "; ".join(f"{b}: {advice[b]}" for b in wrong)
+    raise _Hint(f"The shapes are right but the numbers differ from the reference in the {', '.join(wrong)} "
+                f"branch(es). Expected {details}. (Every convolution is followed by a ReLU.)")
+
+
+def check_inception_module(
+    function: Callable[..., Any], seed: int | None = None, verbose: bool = True
+) -> CheckResult:
+    """Check an attendee's ``inception_module(x, filters_1x1, ..., filters_pool_proj)``; print PASS or a hint.
+
+    Args:
+        function: the attendee's function; called as ``function(x, 64, 96, 128, 16, 32, 32)`` on a
+            ``keras.Input((28, 28, 192))`` and on a random small configuration.
+        seed: seed for the random configuration and inputs (``None``: fresh each call).
+        verbose: print the message.
+
+    Returns:
+        A :class:`CheckResult`; ``passed`` is False with a hint for the first mistake found.
+
+    Example::
+
+        check_inception_module(inception_module)
+    """
+    from workshop_utils.inception_cost import module_cost
+
+    if not callable(function):
+        raise TypeError(f"check_inception_module needs your function, e.g. check_inception_module(inception_module); "
+                        f"got {type(function).__name__}.")
+    rng = np.random.default_rng(seed)
+    try:
+        model = _build(function, GOOGLENET_3A, GOOGLENET_3A_INPUT)
+        macs, params = _conv_macs(model), model.count_params()
+        reference = module_cost(GOOGLENET_3A, GOOGLENET_3A_INPUT)
+        if macs != reference.macs:
+            raise _Hint(f"Your module costs {macs:,} MACs per image; the 3a module costs {reference.macs:,}. "
+                        "Check strides (all 1) and kernel sizes.")
+        kernel_weights = sum(int(np.prod(k)) for k in _kernel_shapes(model))
+        extra = params - kernel_weights
+        bias = reference.params - kernel_weights
+        # Random small configuration: distinct 1x1 widths, so each kernel shape names one layer.
+        # The input channels differ from the reduce widths too, so a missing bottleneck cannot pass unseen.
+        height = int(rng.integers(6, 11))
+        channels, *one_by_one = (int(v) for v in rng.choice(np.arange(3, 14), size=5, replace=False))
+        small_input = (height, height, channels)
+        small = InceptionWidths(one_by_one[0], one_by_one[1], int(rng.integers(2, 13)),
+                                one_by_one[2], int(rng.integers(2, 13)), one_by_one[3])
+        small_model = _build(function, small, small_input)
+        _compare_numbers(small_model, small, small_input, rng)
+    except _Hint as hint:
+        result = CheckResult(False, f"Not yet. {hint}")
+    else:
+        normalisation = ("" if extra == bias else
+                         f" (yours has {params:,}: the same {kernel_weights:,} kernel weights plus {extra:,} "
+                         "bias/normalization parameters)")
+        result = CheckResult(True, (
+            f"PASS: Inception (3a) on 28x28x192 gives {tuple(model.output.shape[1:])}, {reference.params:,} "
+            f"parameters{normalisation} and {macs:,} MACs, as the reference; on a random "
+            f"{small_input[0]}x{small_input[1]}x{small_input[2]} input with widths {small.as_tuple()} your "
+            "outputs equal the reference module's."
+        ))
+    if verbose:
+        print(result.message)
+    return result
