@@ -67,6 +67,9 @@ def test_model_comparison_bubbles(model: keras.Model) -> None:
     assert "multiply-accumulates" in fig.axes[0].get_xlabel() and "%" in fig.axes[0].get_ylabel()
     sizes = [collection.get_sizes()[0] for collection in fig.axes[0].collections]
     assert sizes[1] > sizes[0]  # bubble area follows parameters
+    assert fig.axes[0].get_xscale() == "linear"  # 5x apart: a log axis would show a single odd tick
+    wide = plots.plot_model_comparison(rows + [{"name": "c", "params": 9000, "macs": 5e8, "accuracy": 0.8}])
+    assert wide.axes[0].get_xscale() == "log" and "log scale" in wide.axes[0].get_xlabel()
     with pytest.raises(ValueError, match="accuracy"):
         plots.plot_model_comparison([{"name": "a", "params": 1, "macs": 1}])
 

@@ -64,6 +64,19 @@ def test_time_budget_stops_training(data: Dataset) -> None:
     assert result.stopped_by_budget and result.epochs_run == 1
 
 
+def test_time_budget_leaves_room_for_the_validation_pass() -> None:
+    budget = TimeBudget(max_seconds=10.0)
+    model = small_cnn()
+    model.stop_training = False  # fit sets this; the test drives the callback by hand
+    budget.set_model(model)
+    budget.on_train_begin()
+    budget.on_train_batch_end(0)
+    assert not budget.model.stop_training
+    budget.validation_seconds = 10.0  # as measured by on_test_begin/on_test_end after the first epoch
+    budget.on_train_batch_end(1)
+    assert budget.model.stop_training and budget.stopped_early
+
+
 def test_time_budget_callback_rejects_nonpositive_budget() -> None:
     with pytest.raises(ValueError, match="max_seconds"):
         TimeBudget(0)

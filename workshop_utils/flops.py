@@ -667,7 +667,6 @@ class _Walker:
         """Cost of a ``keras.ops`` call recorded in a Functional graph (``x + shortcut``, ``ops.matmul``)."""
         if recorded is None:
             recorded = self._flat_tensors(self._to_specs(op.compute_output_spec(*args, **kwargs)))
-        in_shapes = [self._shape(x) for x in self._flat_tensors((args, kwargs))]
         out_shapes = [self._shape(x) for x in recorded]
         kind = type(op).__name__
         macs = elementwise = 0

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
+from matplotlib import ticker
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -199,7 +200,7 @@ def _row(item: Any) -> dict[str, Any]:
 
 
 def plot_model_comparison(results: Sequence[Any]) -> Figure:
-    """Bubble chart: MACs (x, log scale) vs test accuracy (y); bubble area proportional to parameters.
+    """Bubble chart: MACs (x; log scale when they span over 10x) vs test accuracy (y); area ~ parameters.
 
     Args:
         results: TrainResults or dicts with ``name``, ``params``, ``macs``, ``accuracy``.
@@ -213,16 +214,24 @@ def plot_model_comparison(results: Sequence[Any]) -> Figure:
     if not rows or missing:
         raise ValueError(f"each result needs name, params, macs and accuracy; missing: {missing or 'all'}.")
     params = np.array([row["params"] for row in rows], dtype=float)
+    macs = np.array([row["macs"] for row in rows], dtype=float) / 1e6
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     areas = 2000 * params / params.max()
     for index, row in enumerate(rows):
-        ax.scatter(row["macs"] / 1e6, row["accuracy"] * 100, s=max(areas[index], 30), alpha=0.5, color=f"C{index}")
+        ax.scatter(macs[index], row["accuracy"] * 100, s=max(areas[index], 30), alpha=0.5, color=f"C{index}",
+                   clip_on=False)
         ax.annotate(
             f"{row['name']}\n{row['params'] / 1e6:.2f}M params",
-            (row["macs"] / 1e6, row["accuracy"] * 100), ha="center", va="center", fontsize=8,
+            (macs[index], row["accuracy"] * 100), ha="center", va="center", fontsize=8, annotation_clip=False,
         )
-    ax.set_xscale("log")
-    ax.set_xlabel("cost per image (million multiply-accumulates, log scale)")
+    # A log axis only helps when costs span an order of magnitude; for close models it shows one odd tick.
+    spread = macs.max() / max(macs.min(), 1e-12)
+    if spread > 10:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    scale = " (log scale)" if spread > 10 else ""
+    ax.margins(x=0.25, y=0.2)  # room for the bubbles and their labels
+    ax.set_xlabel(f"cost per image (million multiply-accumulates{scale})")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title("Accuracy vs cost (bubble area ~ parameters)")
     ax.grid(alpha=0.3, which="both")

@@ -31,8 +31,10 @@ TRAINING_FLOPS_PER_FORWARD_FLOP = 3
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stops ``fit`` once ``max_seconds`` of wall time have passed (checked after every batch).
+    """Stops ``fit`` so that training, validation included, ends within ``max_seconds`` of wall time.
 
+    Checked after every training batch. The validation pass at the end of an epoch cannot be interrupted, so the
+    callback remembers how long the last one took and stops early enough to leave room for it.
     ``stopped_early`` tells afterwards whether the budget, not the epoch count, ended training.
 
     Example::
@@ -46,14 +48,24 @@ class TimeBudget(keras.callbacks.Callback):
             raise ValueError(f"max_seconds must be > 0, got {max_seconds!r}.")
         self.max_seconds = float(max_seconds)
         self.stopped_early = False
+        self.validation_seconds = 0.0  # duration of the latest validation pass inside fit
         self._start = 0.0
+        self._validation_start = 0.0
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._start = time.perf_counter()
         self.stopped_early = False
+        self.validation_seconds = 0.0
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        self._validation_start = time.perf_counter()
+
+    def on_test_end(self, logs: dict | None = None) -> None:
+        self.validation_seconds = time.perf_counter() - self._validation_start
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if time.perf_counter() - self._start >= self.max_seconds:
+        elapsed = time.perf_counter() - self._start
+        if elapsed + self.validation_seconds >= self.max_seconds:
             self.stopped_early = True
             self.model.stop_training = True
 

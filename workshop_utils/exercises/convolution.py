@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from workshop_utils.exercises import CheckResult
 
 PADDINGS: tuple[str, ...] = ("valid", "same")
 
@@ -164,32 +165,6 @@ CASES: tuple[Case, ...] = (
 )
 
 
-@dataclass
-class CheckResult:
-    """The verdict of :func:`check_conv2d`; shows as its message in a notebook (and in ``print``).
-
-    Attributes:
-        passed: whether every case matched Keras.
-        message: the one-line pass, or the hint.
-        mistake: a short key for the diagnosed mistake (``""`` when passed): ``"not_written"``, ``"error"``,
-            ``"not_array"``, ``"channel_order"``, ``"height_width"``, ``"padding"``, ``"stride"``, ``"size"``,
-            ``"flipped_kernel"``, ``"values"``.
-        case: the case that failed (``None`` when passed).
-    """
-
-    passed: bool
-    message: str
-    mistake: str = ""
-    case: Case | None = field(default=None)
-
-    def __bool__(self) -> bool:
-        return self.passed
-
-    def __repr__(self) -> str:
-        return self.message
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(self.message)
 
 
 _CHANNEL_HINT = (

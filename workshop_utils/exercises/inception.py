@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from workshop_utils.inception_cost import BRANCHES, GOOGLENET_3A, GOOGLENET_3A_INPUT, InceptionWidths
+from workshop_utils.exercises import CheckResult, Hint
 
 __all__ = ["CheckResult", "check_inception_module"]
 
@@ -46,24 +46,8 @@ _SIZE_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """The verdict of a checker: ``passed`` and the message it printed.
-
-    Example::
-
-        result = check_inception_module(inception_module, verbose=False); result.passed
-    """
-
-    passed: bool
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
 
 
-class _Hint(Exception):
-    """Raised inside the checker to stop at the first mistake found, carrying its hint."""
 
 
 def _shapes_in(message: str) -> list[tuple[int | None, ...]]:
@@ -127,7 +111,7 @@ def _expected_kernels(widths: InceptionWidths, channels: int) -> list[tuple[int,
 
 
 def _build(function: Callable[..., Any], widths: InceptionWidths, input_shape: tuple[int, int, int]) -> Any:
-    """The attendee's module as a Keras model, or a _Hint saying what is wrong with its structure."""
+    """The attendee's module as a Keras model, or a Hint saying what is wrong with its structure."""
     import keras
 
     height, width, channels = input_shape
@@ -135,50 +119,50 @@ def _build(function: Callable[..., Any], widths: InceptionWidths, input_shape: t
     try:
         outputs = function(inputs, *widths.as_tuple())
     except Exception as error:  # any failure is reported as a hint, never as a traceback
-        raise _Hint(_explain_error(error, input_shape)) from None
+        raise Hint(_explain_error(error, input_shape)) from None
     if not isinstance(outputs, keras.KerasTensor):
-        raise _Hint(f"Return the concatenated tensor (a KerasTensor); your function returned "
+        raise Hint(f"Return the concatenated tensor (a KerasTensor); your function returned "
                     f"{type(outputs).__name__}.")
     shape = tuple(outputs.shape)
     if len(shape) != 4:
-        raise _Hint(f"The output should be (batch, height, width, channels); yours has shape {shape}.")
+        raise Hint(f"The output should be (batch, height, width, channels); yours has shape {shape}.")
     try:
         model = keras.Model(inputs, outputs)
     except Exception as error:
-        raise _Hint(f"The output is not computed from the input x (Keras said: {str(error)[:200]}).") from None
+        raise Hint(f"The output is not computed from the input x (Keras said: {str(error)[:200]}).") from None
 
     kernels = _kernel_shapes(model)
     for size in (3, 5):
         if any(k[:3] == (size, size, channels) for k in kernels):
-            raise _Hint(
+            raise Hint(
                 f"Missing bottleneck: your {size}x{size} convolution reads all {channels} input channels. Put a 1x1 "
                 f"convolution with filters_{size}x{size}_reduce filters before it: that is what cuts the 5x5 "
                 "branch of 3a from 120M to 12M MACs."
             )
     if shape[1:3] != (height, width):
-        raise _Hint(f"Output is {shape[1]}x{shape[2]} but the input is {height}x{width}: "
+        raise Hint(f"Output is {shape[1]}x{shape[2]} but the input is {height}x{width}: "
                     + _SIZE_HINT.format(h=height, w=width))
     expected_channels = widths.output_channels
     if shape[3] == widths.filters_1x1 + widths.filters_3x3 + widths.filters_5x5 + channels:
-        raise _Hint(
+        raise Hint(
             f"The pool branch has no projection: it passes all {channels} pooled channels on, so the output has "
             f"{shape[3]} channels instead of {expected_channels}. Add a 1x1 convolution with filters_pool_proj "
             "filters after the max pooling."
         )
     expected = _expected_kernels(widths, channels)
     if kernels != expected and widths != GOOGLENET_3A and kernels == _expected_kernels(GOOGLENET_3A, channels):
-        raise _Hint(f"Your function ignores its width arguments: called with {widths.as_tuple()} it still builds "
+        raise Hint(f"Your function ignores its width arguments: called with {widths.as_tuple()} it still builds "
                     f"the 3a widths {GOOGLENET_3A.as_tuple()}. Use filters_1x1, filters_3x3_reduce, ... in the layers.")
     if kernels != expected:
         missing = [k for k in expected if k not in kernels]
         extra = [k for k in kernels if k not in expected]
-        raise _Hint(
+        raise Hint(
             "The convolutions do not match the module's: kernels (height, width, in, out) missing "
             f"{missing or 'none'}, unexpected {extra or 'none'}. Check which argument sets each layer's filters "
             "(e.g. filters_3x3_reduce for the 1x1 before the 3x3)."
         )
     if shape[3] != expected_channels:
-        raise _Hint(f"The output has {shape[3]} channels; the four branches give {widths.filters_1x1} + "
+        raise Hint(f"The output has {shape[3]} channels; the four branches give {widths.filters_1x1} + "
                     f"{widths.filters_3x3} + {widths.filters_5x5} + {widths.filters_pool_proj} = "
                     f"{expected_channels}. Concatenate exactly the four branch outputs.")
     return model
@@ -186,7 +170,7 @@ def _build(function: Callable[..., Any], widths: InceptionWidths, input_shape: t
 
 def _compare_numbers(model: Any, widths: InceptionWidths, input_shape: tuple[int, int, int],
                      rng: np.random.Generator) -> None:
-    """Copy the attendee's conv weights into the reference module and compare the outputs; _Hint on mismatch."""
+    """Copy the attendee's conv weights into the reference module and compare the outputs; Hint on mismatch."""
     import keras
 
     from workshop_utils.inception_cost import module_model
@@ -223,7 +207,7 @@ def _compare_numbers(model: Any, widths: InceptionWidths, input_shape: tuple[int
         order.append(match)
         start += remaining.pop(match).shape[-1]
     if len(order) == len(BRANCHES):
-        raise _Hint(f"The branches are concatenated in the order {', '.join(order)}; GoogLeNet's order (and the "
+        raise Hint(f"The branches are concatenated in the order {', '.join(order)}; GoogLeNet's order (and the "
                     f"checker's) is {', '.join(BRANCHES)}.")
     wrong = [b for i, b in enumerate(BRANCHES) if not close(got[..., bounds[i]:bounds[i + 1]], reference_parts[b])]
     advice = {
@@ -233,7 +217,7 @@ def _compare_numbers(model: Any, widths: InceptionWidths, input_shape: tuple[int
         "pool": "MaxPooling2D(3, strides=1, padding='same') (max, not average), then a 1x1 projection + ReLU",
     }
     details = "; ".join(f"{b}: {advice[b]}" for b in wrong)
-    raise _Hint(f"The shapes are right but the numbers differ from the reference in the {', '.join(wrong)} "
+    raise Hint(f"The shapes are right but the numbers differ from the reference in the {', '.join(wrong)} "
                 f"branch(es). Expected {details}. (Every convolution is followed by a ReLU.)")
 
 
@@ -266,7 +250,7 @@ def check_inception_module(
         macs, params = _conv_macs(model), model.count_params()
         reference = module_cost(GOOGLENET_3A, GOOGLENET_3A_INPUT)
         if macs != reference.macs:
-            raise _Hint(f"Your module costs {macs:,} MACs per image; the 3a module costs {reference.macs:,}. "
+            raise Hint(f"Your module costs {macs:,} MACs per image; the 3a module costs {reference.macs:,}. "
                         "Check strides (all 1) and kernel sizes.")
         kernel_weights = sum(int(np.prod(k)) for k in _kernel_shapes(model))
         extra = params - kernel_weights
@@ -280,7 +264,7 @@ def check_inception_module(
                                 one_by_one[2], int(rng.integers(2, 13)), one_by_one[3])
         small_model = _build(function, small, small_input)
         _compare_numbers(small_model, small, small_input, rng)
-    except _Hint as hint:
+    except Hint as hint:
         result = CheckResult(False, f"Not yet. {hint}")
     else:
         normalisation = ("" if extra == bias else

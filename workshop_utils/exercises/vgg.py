@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from workshop_utils.exercises import CheckResult, Hint
 
 __all__ = [
     "KERAS_VGG16_PARAMS",
@@ -56,20 +57,6 @@ KERAS_VGG16_PARAMS = 138_357_544
 that; this constant is what the tests check the build against)."""
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """The verdict of a checker: ``passed`` and the message it printed.
-
-    Example::
-
-        result = check_vgg_block(vgg_block, verbose=False); result.passed
-    """
-
-    passed: bool
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
 
 
 @dataclass(frozen=True)
@@ -91,8 +78,6 @@ class VGGReference:
     output_shape: tuple[int, ...]
 
 
-class _Hint(Exception):
-    """Raised inside the checker to stop at the first mistake found, carrying its hint."""
 
 
 def reference_vgg_block(x: Any, filters: int, convs: int, name: str | None = None) -> Any:
@@ -167,13 +152,13 @@ def _call(function: Callable[..., Any], inputs: Any, filters: int, convs: int) -
     try:
         outputs = function(inputs, filters, convs)
     except NotImplementedError:
-        raise _Hint("Not written yet: replace `raise NotImplementedError` with a loop of `convs` Conv2D layers "
+        raise Hint("Not written yet: replace `raise NotImplementedError` with a loop of `convs` Conv2D layers "
                     "(3x3, padding='same', activation='relu') followed by one MaxPooling2D(2, strides=2), "
                     "and return the pooled tensor.") from None
     except Exception as error:  # any failure is reported as a hint, never as a traceback
-        raise _Hint(f"Your vgg_block raised {type(error).__name__}: {str(error)[:400]}") from None
+        raise Hint(f"Your vgg_block raised {type(error).__name__}: {str(error)[:400]}") from None
     if not isinstance(outputs, keras.KerasTensor):
-        raise _Hint(f"Return the block's output tensor (the result of the last layer call); your function "
+        raise Hint(f"Return the block's output tensor (the result of the last layer call); your function "
                     f"returned {type(outputs).__name__}.")
     return outputs
 
@@ -190,45 +175,45 @@ def _check_structure(model: Any, size: int, filters: int, convs: int) -> None:
     if len(convolutions) != convs:
         chained = (" Each conv must read the previous one's output: assign it, `x = layers.Conv2D(...)(x)` (a layer "
                    "whose result is not used is not part of the block).") if len(convolutions) < convs else ""
-        raise _Hint(f"{config} has {len(convolutions)} Conv2D layer(s) on its path; a block has exactly `convs` of "
+        raise Hint(f"{config} has {len(convolutions)} Conv2D layer(s) on its path; a block has exactly `convs` of "
                     f"them: create them in a loop, `for _ in range(convs): x = layers.Conv2D(...)(x)`.{chained}")
     if _layers_of(model, "BatchNormalization"):
-        raise _Hint("Your block has BatchNormalization. The VGG of the paper and of keras.applications has none "
+        raise Hint("Your block has BatchNormalization. The VGG of the paper and of keras.applications has none "
                     "(VGG-16-BN came later), and its parameters would not match Keras' VGG-16: remove it, and keep "
                     "the convs' biases.")
     for conv in convolutions:
         if tuple(conv.kernel_size) != (3, 3):
-            raise _Hint(f"{conv.name} has a {conv.kernel_size[0]}x{conv.kernel_size[1]} kernel; VGG uses 3x3 "
+            raise Hint(f"{conv.name} has a {conv.kernel_size[0]}x{conv.kernel_size[1]} kernel; VGG uses 3x3 "
                         "kernels only (two of them see as far as one 5x5, with fewer weights).")
         if tuple(conv.strides) != (1, 1) or tuple(conv.dilation_rate) != (1, 1):
-            raise _Hint(f"{conv.name} has strides {conv.strides} / dilation {conv.dilation_rate}; VGG's convs use "
+            raise Hint(f"{conv.name} has strides {conv.strides} / dilation {conv.dilation_rate}; VGG's convs use "
                         "stride 1 and no dilation: only the pooling layer halves the size.")
         if conv.filters != filters:
-            raise _Hint(f"{conv.name} has {conv.filters} filters but the block was asked for {filters}: pass "
+            raise Hint(f"{conv.name} has {conv.filters} filters but the block was asked for {filters}: pass "
                         "`filters` to every Conv2D.")
         if conv.padding != "same":
-            raise _Hint(f"{conv.name} uses padding='{conv.padding}': each 3x3 conv then trims a pixel on every side "
+            raise Hint(f"{conv.name} uses padding='{conv.padding}': each 3x3 conv then trims a pixel on every side "
                         f"and the block comes out {output_shape[0]}x{output_shape[1]} instead of "
                         f"{size // 2}x{size // 2}. Use padding='same' so only the pooling changes the size.")
         if not conv.use_bias:
-            raise _Hint(f"{conv.name} has no bias (use_bias=False). VGG has no batch normalization, so each conv "
+            raise Hint(f"{conv.name} has no bias (use_bias=False). VGG has no batch normalization, so each conv "
                         "keeps its bias: leave use_bias at its default, True. (Without them VGG-16 has 4,224 "
                         "parameters fewer than Keras' 138,357,544.)")
     if not pools:
-        raise _Hint(f"No pooling: {config} comes out {output_shape[0]}x{output_shape[1]}, but a VGG block halves "
+        raise Hint(f"No pooling: {config} comes out {output_shape[0]}x{output_shape[1]}, but a VGG block halves "
                     "the size. End the block with one layers.MaxPooling2D(2, strides=2) after the last conv.")
     if len(pools) > 1:
-        raise _Hint(f"{len(pools)} pooling layers in one block ({config} comes out {output_shape[0]}x"
+        raise Hint(f"{len(pools)} pooling layers in one block ({config} comes out {output_shape[0]}x"
                     f"{output_shape[1]}, not {size // 2}x{size // 2}): pool once per block, after the last conv, "
                     "not after every conv.")
     pool = pools[0]
     if type(pool).__name__ == "AveragePooling2D":
-        raise _Hint("The block uses AveragePooling2D; VGG uses max pooling: layers.MaxPooling2D(2, strides=2).")
+        raise Hint("The block uses AveragePooling2D; VGG uses max pooling: layers.MaxPooling2D(2, strides=2).")
     if tuple(pool.pool_size) != (2, 2) or tuple(pool.strides) != (2, 2):
-        raise _Hint(f"{pool.name} has pool_size {pool.pool_size} and strides {pool.strides}; VGG pools 2x2 with "
+        raise Hint(f"{pool.name} has pool_size {pool.pool_size} and strides {pool.strides}; VGG pools 2x2 with "
                     "stride 2 (each block halves height and width).")
     if output_shape != (size // 2, size // 2, filters):
-        raise _Hint(f"{config} should give ({size // 2}, {size // 2}, {filters}); yours gives {output_shape}.")
+        raise Hint(f"{config} should give ({size // 2}, {size // 2}, {filters}); yours gives {output_shape}.")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -279,8 +264,8 @@ def _compare_numbers(model: Any, size: int, channels: int, filters: int, convs: 
         return
     for activation, last_only, pool, hint in _VARIANTS:
         if close(got, run(lambda x: _variant(x, filters, convs, activation, last_only, pool))):
-            raise _Hint(hint)
-    raise _Hint("The shapes are right but the numbers differ from the reference block with the same weights. "
+            raise Hint(hint)
+    raise Hint("The shapes are right but the numbers differ from the reference block with the same weights. "
                 "Each conv is Conv2D(filters, 3, padding='same', activation='relu'), applied one after the other "
                 "(each reads the previous one's output), then one MaxPooling2D(2, strides=2).")
 
@@ -294,14 +279,14 @@ def _check_vgg16(function: Callable[..., Any], reference: VGGReference) -> int:
     try:
         model, blocks = build_vgg16(function)
     except Exception as error:
-        raise _Hint(f"Building VGG-16 from your block failed: {type(error).__name__}: {str(error)[:300]}") from None
+        raise Hint(f"Building VGG-16 from your block failed: {type(error).__name__}: {str(error)[:300]}") from None
     shapes = tuple(tuple(int(d) for d in block.shape[1:]) for block in blocks)
     params = int(model.count_params())
     del model
     if shapes != reference.block_shapes:
-        raise _Hint(f"In VGG-16 your blocks output {shapes}; Keras' VGG-16 blocks output {reference.block_shapes}.")
+        raise Hint(f"In VGG-16 your blocks output {shapes}; Keras' VGG-16 blocks output {reference.block_shapes}.")
     if params != reference.params:
-        raise _Hint(f"VGG-16 built from your block has {params:,} parameters; keras.applications.VGG16 has "
+        raise Hint(f"VGG-16 built from your block has {params:,} parameters; keras.applications.VGG16 has "
                     f"{reference.params:,} ({params - reference.params:+,}).")
     return params
 
@@ -342,7 +327,7 @@ def check_vgg_block(function: Callable[..., Any], seed: int | None = None, verbo
         _check_structure(keras.Model(inputs, _call(function, inputs, filters + 1, other)), size, filters + 1, other)
         reference = keras_vgg16_reference()
         params = _check_vgg16(function, reference)
-    except _Hint as hint:
+    except Hint as hint:
         result = CheckResult(False, f"Not yet. {hint}")
     else:
         result = CheckResult(True, (
