@@ -90,7 +90,10 @@ def quiet_tensorflow_env(**extra: str) -> dict[str, str]:
 
 def command_lab(python: Path, args: argparse.Namespace) -> None:
     subprocess.run([str(python), "-m", "workshop_utils", "doctor"], cwd=ROOT, env=quiet_tensorflow_env())
-    run([python, "-m", "jupyter", "lab", f"--notebook-dir={NOTEBOOKS}", *args.extra], env=quiet_tensorflow_env())
+    # Jupyter refuses to start as root unless told; containers and some classroom machines run as root.
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    run([python, "-m", "jupyter", "lab", f"--notebook-dir={NOTEBOOKS}", *as_root, *args.extra],
+        env=quiet_tensorflow_env())
 
 
 def command_test(python: Path, args: argparse.Namespace) -> None:

@@ -69,18 +69,7 @@ def train_for(model, data: Dataset, seconds: float, batch_size: int = 128) -> di
     """Fit until ``seconds`` of wall time have passed (checked after every batch); evaluate on test."""
     import keras
 
-    class TimeBudget(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.batches = 0
-
-        def on_train_begin(self, logs=None):  # type: ignore[no-untyped-def]
-            self.start = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):  # type: ignore[no-untyped-def]
-            self.batches += 1
-            if time.perf_counter() - self.start > seconds:
-                self.model.stop_training = True
+    from workshop_utils.training import TimeBudget
 
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),
@@ -89,7 +78,7 @@ def train_for(model, data: Dataset, seconds: float, batch_size: int = 128) -> di
     )
     x_train = data.x_train.astype("float32") / 255
     x_test = data.x_test.astype("float32") / 255
-    budget = TimeBudget()
+    budget = TimeBudget(seconds)
     start = time.perf_counter()
     history = model.fit(
         x_train,
@@ -104,7 +93,7 @@ def train_for(model, data: Dataset, seconds: float, batch_size: int = 128) -> di
     return {
         "model": model.name,
         "params": model.count_params(),
-        "epochs": budget.batches * batch_size / len(x_train),
+        "epochs": len(history.history["loss"]),
         "seconds": train_seconds,
         "train_acc": history.history["accuracy"][-1],
         "test_acc": test_accuracy,

@@ -57,15 +57,7 @@ REMOTE_RE = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//[^"']+|@import\s
 MATH_RE = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$|\\\(|\\\[", re.DOTALL)
 
 
-def _load_build_slides():
-    spec = importlib.util.spec_from_file_location("build_slides", REPO / "tools" / "build_slides.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("build_slides", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-bs = _load_build_slides()
+from tools import build_slides as bs  # noqa: E402 (repo root is on sys.path: root conftest.py)
 NOTEBOOKS = bs.default_notebooks()
 STEMS = [p.stem for p in NOTEBOOKS] + [FIXTURE_STEM]
 

@@ -7,9 +7,7 @@ Also unit tests of the slide-count and timing rules the deck builder and the bro
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,15 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 
-def _load_build_slides():
-    spec = importlib.util.spec_from_file_location("build_slides", REPO / "tools" / "build_slides.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("build_slides", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-bs = _load_build_slides()
+from tools import build_slides as bs  # noqa: E402 (repo root is on sys.path: root conftest.py)
 
 
 def _read(path: Path) -> dict:
