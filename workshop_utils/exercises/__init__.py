@@ -8,12 +8,20 @@ Example::
 
     from workshop_utils.exercises.convolution import check_conv2d
     check_conv2d(conv2d)   # shows "Passed: ..." or a hint
+
+New checkers are written with :func:`run_check`: the checks raise :class:`Hint` (with a short ``mistake`` key)
+at the first problem, and the runner turns that into one :class:`CheckResult` with the shared wording
+(``Passed: ...`` / ``Not yet: ...``). A result displays itself once, so a checker call needs no trailing ``;``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+PASS_PREFIX = "Passed: "
+FAIL_PREFIX = "Not yet: "
 
 
 @dataclass(frozen=True)
@@ -50,4 +58,48 @@ class CheckResult:
 
 
 class Hint(Exception):
-    """Raised inside a checker to stop at the first mistake found; its text is the hint shown to the attendee."""
+    """Raised inside a checker to stop at the first mistake found; its text is the hint shown to the attendee.
+
+    Args:
+        message: what is wrong and what to change, in the attendee's terms.
+        mistake: a short key naming the diagnosed mistake (``"bias_before_bn"``), which tests assert on.
+        case: the input case that showed it, if any.
+
+    Example::
+
+        raise Hint("The pointwise conv has a bias; BN right after makes it useless: use_bias=False.",
+                   mistake="bias_before_bn")
+    """
+
+    def __init__(self, message: str, mistake: str = "", case: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mistake = mistake
+        self.case = case
+
+
+def run_check(checks: Callable[[], str]) -> CheckResult:
+    """Run an exercise's checks and return one :class:`CheckResult` with the shared wording.
+
+    ``checks`` raises :class:`Hint` at the first mistake it finds and otherwise returns a one-line description of
+    what passed. ``NotImplementedError`` from the attendee's stub becomes a "not written yet" result; any other
+    exception from their code is reported with its type and text (the checker should catch the ones it can
+    explain and raise a :class:`Hint` instead).
+
+    Example::
+
+        def check_block(fn):
+            def checks():
+                if wrong(fn):
+                    raise Hint("...", mistake="missing_bn")
+                return "your block matches the reference on 4 shapes."
+            return run_check(checks)
+    """
+    try:
+        detail = checks()
+    except Hint as hint:
+        return CheckResult(False, FAIL_PREFIX + hint.message, hint.mistake, hint.case)
+    except NotImplementedError:
+        return CheckResult(False, FAIL_PREFIX + "not written yet: replace `raise NotImplementedError` with your "
+                                  "code, then run this cell again.", "not_written")
+    return CheckResult(True, PASS_PREFIX + detail)
