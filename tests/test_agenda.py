@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workshop_utils.agenda import PROGRAM, agenda_markdown
+import pytest
+
+from workshop_utils.agenda import PROGRAM, Session, agenda_markdown, slot_minutes
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -41,3 +43,27 @@ def test_every_existing_section_notebook_is_on_the_agenda() -> None:
     for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"):
         if not path.stem.startswith("00_"):
             assert path.stem in on_agenda, f"{path.name} is not in workshop_utils/agenda.py PROGRAM"
+
+
+def test_welcome_has_its_own_slot_before_plan_a() -> None:
+    welcome = [s for s in PROGRAM if s.notebook == "00_welcome"]
+    assert [(s.start, s.end, s.minutes) for s in welcome] == [("09:15", "09:30", 15)]
+    first_taught = next(s for s in PROGRAM if s.notebook and s.notebook != "00_welcome")
+    assert welcome[0].end <= first_taught.start == "09:30"
+    assert "09:15–09:30" in agenda_markdown() and "00_welcome" in agenda_markdown()
+
+
+def test_shufflenet_session_has_the_leads_hands_on_and_says_the_deck_had_none() -> None:
+    (shufflenet,) = [s for s in PROGRAM if s.notebook == "05_shufflenet"]
+    assert (shufflenet.talk_minutes, shufflenet.hands_on_minutes, shufflenet.minutes) == (14, 6, 20)
+    assert "no hands-on" in shufflenet.note and "channel_shuffle" in shufflenet.note
+
+
+def test_slot_is_the_sum_of_the_sessions_naming_the_notebook() -> None:
+    expected = {"00_welcome": 15, "01_convolution_basics": 30, "02_kernel_size_alexnet_vgg": 30,
+                "03_inception_1x1_conv": 40, "04_depthwise_mobilenet": 50, "05_shufflenet": 20, "06_squeezenet": 45,
+                "07_resnet": 60, "08_densenet": 30, "09_extras": 15}
+    assert {stem: slot_minutes(stem) for stem in expected} == expected
+    assert slot_minutes("x", (Session("09:00", "09:20", "a", notebook="x"), Session("10:00", "10:05", "b", notebook="x"))) == 25
+    with pytest.raises(KeyError, match="no session of the programme names '99_nothing'"):
+        slot_minutes("99_nothing")

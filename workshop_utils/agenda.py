@@ -1,11 +1,14 @@
 """The day's programme, from the deck's "Program Flow" (Plan A), and which notebook teaches each part.
 
-One source for the welcome notebook's agenda, the speaker notes' timings and the slide index page.
+One source for the welcome notebook's agenda, the slide index page, and the pacing test: a notebook's *slot* is
+the sum of the minutes of the sessions that name it (:func:`slot_minutes`), and the ``Timing:`` lines of its
+speaker notes must add up to at most that (``tests/test_pacing.py``).
 
 Example::
 
-    from workshop_utils.agenda import PROGRAM, agenda_markdown
+    from workshop_utils.agenda import PROGRAM, agenda_markdown, slot_minutes
     print(agenda_markdown())
+    slot_minutes("07_resnet")  # -> 60 (theory 13:50-14:20 + implementation 14:30-15:00)
 """
 
 from __future__ import annotations
@@ -40,15 +43,20 @@ class Session:
 
 
 # Plan A of the deck. Part 1 (convolution basics) is in the deck's Plan B only (15 min talk + 15 min hands-on);
-# it is listed first here as the morning's warm-up / pre-work notebook.
+# it is listed first here as the morning's warm-up / pre-work notebook. The welcome (notebook 00) is not in the
+# deck: it gets its own 15 minutes before Plan A starts at 09:30, so it no longer eats into part 1.
 PROGRAM: tuple[Session, ...] = (
+    Session("09:15", "09:30", "Welcome: the day, the machine check, the tools", 5, 10, "00_welcome",
+            note="not in the deck's plan: 15 min before its 09:30 start"),
     Session("09:30", "10:00", "Part 1: convolution basics (pre-work or warm-up)", 15, 15, "01_convolution_basics"),
     Session("10:00", "10:30", "3x3 vs 11x11 (AlexNet vs VGG)", 10, 15, "02_kernel_size_alexnet_vgg"),
     Session("10:30", "11:10", '"1x1 conv" vs "FC" (Inception)', 20, 25, "03_inception_1x1_conv",
             note="the deck gives 20 + 25 = 45 min for this 40-min slot: trim 5 min of hands-on"),
     Session("11:10", "12:00", "Depthwise (separable) conv (MobileNet)", 30, 20, "04_depthwise_mobilenet"),
     Session("12:00", "12:45", "Break"),
-    Session("12:45", "13:05", "Channel shuffling (ShuffleNet)", 20, 0, "05_shufflenet"),
+    Session("12:45", "13:05", "Channel shuffling (ShuffleNet)", 14, 6, "05_shufflenet",
+            note="the deck gives all 20 min to talk and no hands-on; here 14 min talk + 6 min hands-on: "
+                 "attendees write channel_shuffle"),
     Session("13:05", "13:50", "SqueezeNet", 20, 25, "06_squeezenet"),
     Session("13:50", "14:20", "Residuals & dense connections in ConvNets", 30, 0, "07_resnet"),
     Session("14:20", "14:30", "Break"),
@@ -57,6 +65,23 @@ PROGRAM: tuple[Session, ...] = (
     Session("15:30", "15:45", "Extras: FPN, Neural ODE", 15, 0, "09_extras"),
     Session("16:00", "", "Q&A"),
 )
+
+
+def slot_minutes(notebook: str, program: tuple[Session, ...] = PROGRAM) -> int:
+    """Minutes the programme gives a notebook (file stem): the sum over the sessions that name it.
+
+    Raises ``KeyError`` when no session names the notebook.
+
+    Example::
+
+        slot_minutes("03_inception_1x1_conv")  # -> 40
+    """
+    minutes = [session.minutes for session in program if session.notebook == notebook]
+    if not minutes:
+        named = sorted({s.notebook for s in program if s.notebook})
+        raise KeyError(f"no session of the programme names {notebook!r}; sessions name {named} "
+                       "(add it to workshop_utils/agenda.py PROGRAM)")
+    return sum(minutes)
 
 
 def agenda_markdown(available: set[str] | None = None) -> str:
