@@ -36,8 +36,16 @@ What is counted as MACs (everything per image: the batch dimension is excluded):
   element; their rows have the type ``ops.<Name>``. Inside a custom layer's ``call()``, only the sublayers it calls
   are seen: a ``keras.ops`` expression there is not counted.
 
-A layer that owns weights and is not in the list above (an LSTM, a custom layer doing its own ``ops.matmul``)
-is counted as 0 MACs **with a warning** (:class:`UncountedLayerWarning`) naming it, never silently.
+* ``layers.Dot`` and the graph ops ``ops.dot``, ``ops.tensordot`` and ``ops.einsum``: output elements x the
+  size of the contracted dimensions.
+
+**No silent zeros.** Only the layers and ops in :data:`ZERO_COST_LAYERS` / :data:`ZERO_COST_OPS` (reshape,
+transpose/permute, flatten, padding/cropping, dropout and noise, identity, nearest upsampling, slicing) cost
+nothing by design. Any other layer or op whose cost is unknown -- a ``Lambda``, bilinear ``UpSampling2D``, an LSTM,
+a custom layer doing its own ``ops.matmul`` -- is counted as 0 MACs **with a warning**
+(:class:`UncountedLayerWarning`) naming it. Declare its cost with :func:`register_cost` and the warning goes away::
+
+    flops.register_cost(ChannelShuffle, lambda layer, input_shapes, output_shapes: 0)
 
 Shapes come from the model's graph (Functional; a Sequential's inner Functional) and, where the graph has no
 shapes or other ones, from Keras' shape inference (``compute_output_spec``); nothing is executed on data, so
@@ -61,7 +69,7 @@ import numbers
 import threading
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 __all__ = [
     "LayerCost",
@@ -69,6 +77,10 @@ __all__ = [
     "Comparison",
     "UncountedLayerWarning",
     "TF_MAC_OP_TYPES",
+    "ZERO_COST_LAYERS",
+    "ZERO_COST_OPS",
+    "register_cost",
+    "unregister_cost",
     "profile",
     "compare",
     "format_count",
@@ -92,7 +104,93 @@ TF_MAC_OP_TYPES: frozenset[str] = frozenset(
 
 
 class UncountedLayerWarning(UserWarning):
-    """A layer has weights but :func:`profile` does not know its cost; it was counted as 0 MACs."""
+    """:func:`profile` does not know a layer's (or op's) cost and counted it as 0 MACs; see :func:`register_cost`."""
+
+
+#: Layer classes (names in ``keras.layers``) that really cost nothing at inference: they move, copy, pad or drop
+#: values, or are switched off outside training. Nearest-neighbour ``UpSampling`` is here too (a copy); other
+#: interpolations are not.
+ZERO_COST_LAYERS: tuple[str, ...] = (
+    "InputLayer", "Identity", "Reshape", "Permute", "Flatten", "RepeatVector",
+    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D",
+    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "AlphaDropout", "GaussianDropout",
+    "GaussianNoise", "ActivityRegularization", "UpSampling1D", "UpSampling2D", "UpSampling3D",
+)  # fmt: skip
+
+#: ``keras.ops`` operations (class names, lower case) that cost nothing when they appear as Functional graph nodes:
+#: they reshape, transpose, slice, pad or convert.
+ZERO_COST_OPS: frozenset[str] = frozenset(
+    "reshape transpose expanddims squeeze pad slice getitem take split identity stopgradient cast broadcastto "
+    "repeat tile moveaxis swapaxes ravel flip roll".split()
+)
+
+#: ``fn(layer, input_shapes, output_shapes) -> MACs`` for a layer class, declared with :func:`register_cost`.
+CostFunction = Callable[[Any, list, list], int]
+_REGISTERED_COSTS: dict[type, CostFunction] = {}
+
+
+def register_cost(layer_type: type, fn: CostFunction) -> None:
+    """Declare the MACs of a layer class (and its subclasses) that :func:`profile` does not know.
+
+    ``fn(layer, input_shapes, output_shapes)`` gets the layer and the shapes of its input and output tensors for
+    one call, **without the batch dimension** (lists of tuples, one per tensor), and returns the multiply-
+    accumulates per image as an ``int`` (0 for a layer that only moves values). A registered cost replaces the
+    built-in rule and silences :class:`UncountedLayerWarning`; registering again replaces the function.
+    ``keras.ops`` operation classes can be registered the same way.
+
+    Example::
+
+        flops.register_cost(ChannelShuffle, lambda layer, input_shapes, output_shapes: 0)
+    """
+    import keras
+
+    if not isinstance(layer_type, type):
+        raise TypeError(
+            f"register_cost expects a layer class such as ChannelShuffle (the class, not an instance), got "
+            f"{type(layer_type).__name__}: {layer_type!r}."
+        )
+    if not issubclass(layer_type, keras.Operation):
+        raise TypeError(
+            f"register_cost expects a keras.layers.Layer subclass (or a keras.ops operation class), got "
+            f"{layer_type.__qualname__}."
+        )
+    if not callable(fn):
+        raise TypeError(
+            "register_cost expects a function fn(layer, input_shapes, output_shapes) -> int MACs, e.g. "
+            f"lambda layer, input_shapes, output_shapes: 0; got {type(fn).__name__}: {fn!r}."
+        )
+    _REGISTERED_COSTS[layer_type] = fn
+
+
+def unregister_cost(layer_type: type) -> None:
+    """Forget a cost declared with :func:`register_cost` (no error if there was none).
+
+    Example::
+
+        flops.unregister_cost(ChannelShuffle)
+    """
+    _REGISTERED_COSTS.pop(layer_type, None)
+
+
+def _registered_cost(layer: Any) -> CostFunction | None:
+    """The registered cost function of ``layer``'s class or its nearest registered base class."""
+    for cls in type(layer).__mro__:
+        if cls in _REGISTERED_COSTS:
+            return _REGISTERED_COSTS[cls]
+    return None
+
+
+def _call_registered(fn: CostFunction, layer: Any, in_shapes: list[tuple], out_shapes: list[tuple]) -> int:
+    ins = [tuple(s)[1:] for s in in_shapes]
+    outs = [tuple(s)[1:] for s in out_shapes]
+    macs = fn(layer, ins, outs)
+    if isinstance(macs, bool) or not isinstance(macs, numbers.Integral) or macs < 0:
+        name = getattr(fn, "__qualname__", repr(fn))
+        raise TypeError(
+            f"the cost function {name} registered for {type(layer).__name__} returned {macs!r}; it must return "
+            "the MACs per image as an int >= 0."
+        )
+    return int(macs)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -519,7 +617,23 @@ def _leaf_cost(layer: Any, in_shapes: list[tuple], out_shapes: list[tuple]) -> t
         return 0, max(len(ins) - 1, 0) * out_elements
     if isinstance(layer, L.Embedding):
         return 0, 0  # a table lookup
+    if isinstance(layer, L.Dot):
+        axes = layer.axes if isinstance(layer.axes, (list, tuple)) else (layer.axes, layer.axes)
+        contracted = int(tuple(in_shapes[0])[axes[0]])  # axes count the batch dimension, as in keras.layers.Dot
+        return out_elements * contracted, (3 * _size(ins[0]) + 3 * _size(ins[1]) if layer.normalize else 0)
+    if isinstance(layer, L.UpSampling2D) and getattr(layer, "interpolation", "nearest") != "nearest":
+        return None  # bilinear and friends compute weighted sums: not free, and not counted here
+    if type(layer).__name__ in ZERO_COST_LAYERS or _is_zero_cost_layer(layer):
+        return 0, 0
     return None
+
+
+def _is_zero_cost_layer(layer: Any) -> bool:
+    """Whether ``layer`` is (a subclass of) one of :data:`ZERO_COST_LAYERS`."""
+    import keras
+
+    zero = tuple(getattr(keras.layers, name) for name in ZERO_COST_LAYERS if hasattr(keras.layers, name))
+    return isinstance(layer, zero)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -583,6 +697,40 @@ _ELEMENTWISE_OPS = frozenset(
 )
 
 
+#: ``keras.ops`` reductions, counted as 1 elementwise op per input element (like global pooling).
+_REDUCTION_OPS = frozenset("mean sum max min prod std var logsumexp".split())
+
+
+def _tensordot_contracted(x_shape: tuple, axes: Any) -> int:
+    """Size of the dimensions of the first factor that ``ops.tensordot(x, y, axes)`` sums over."""
+    if isinstance(axes, numbers.Integral):
+        dims = x_shape[len(x_shape) - int(axes):] if axes else ()
+    else:
+        first = axes[0]
+        dims = tuple(x_shape[a] for a in (first if isinstance(first, (list, tuple)) else [first]))
+    return _size(dims)
+
+
+def _einsum_contracted(subscripts: str, operands: list) -> int:
+    """Size of the indices ``ops.einsum`` sums over (those not in the output); the batch dimension counts 1."""
+    spec = subscripts.replace(" ", "")
+    inputs, _, output = spec.partition("->")
+    terms = inputs.split(",")
+    if "->" not in spec:  # implicit output: the indices that appear once, sorted
+        letters = [c for c in inputs if c.isalpha()]
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    sizes: dict[str, int] = {}
+    for term, x in zip(terms, operands):
+        shape = tuple(x.shape)
+        before, dots, after = term.partition("...")
+        named = list(zip(before, shape[: len(before)]))
+        if after:
+            named += list(zip(after, shape[len(shape) - len(after):]))
+        for letter, dim in named:
+            sizes[letter] = max(sizes.get(letter, 1), 1 if dim is None else int(dim))
+    return math.prod(size for letter, size in sizes.items() if letter not in output)
+
+
 class _Walker:
     """Propagates symbolic tensors through a model and records one :class:`_Row` per layer call."""
 
@@ -627,9 +775,13 @@ class _Walker:
         if path in self.warned:
             return
         self.warned.add(path)
+        kind = "op" if not isinstance(layer, self.keras.layers.Layer) else "layer"
+        owns = f"owns weights ({n_params:,} parameters) but " if n_params else ""
+        cls = type(layer)
         warnings.warn(
-            f"flops.profile: layer {path!r} ({type(layer).__name__}) owns weights ({n_params:,} parameters) but "
-            f"{why}; it is counted as 0 MACs.",
+            f"flops.profile: {kind} {path!r} ({cls.__name__}) {owns}{why}; it is counted as 0 MACs. If that is "
+            f"wrong, declare its cost: flops.register_cost({cls.__name__}, fn) with "
+            "fn(layer, input_shapes, output_shapes) -> MACs.",
             UncountedLayerWarning,
             stacklevel=4,
         )
@@ -650,6 +802,9 @@ class _Walker:
             return self.expand_attention(layer, args, kwargs, path)
         if isinstance(layer, keras.layers.TimeDistributed):
             return self.expand_time_distributed(layer, args, kwargs, recorded, path)
+        registered = _registered_cost(layer)
+        if registered is not None:
+            return self.leaf(layer, args, kwargs, recorded, path, registered)
         if not isinstance(layer, keras.layers.Layer):  # keras.ops applied to KerasTensors: a graph node too
             return self.operation(layer, args, kwargs, recorded, path)
         if _leaf_type_known(layer) or not _sublayers(layer):
@@ -671,34 +826,49 @@ class _Walker:
         kind = type(op).__name__
         macs = elementwise = 0
         try:
-            if kind == "Matmul" and args and hasattr(args[0], "shape"):  # the first factor may be a constant
-                macs = _size(out_shapes[0][1:]) * int(args[0].shape[-1])
+            out_size = _size(out_shapes[0][1:]) if out_shapes else 0
+            if kind in ("Matmul", "Dot") and args and hasattr(args[0], "shape"):  # a factor may be a constant
+                macs = out_size * (int(args[0].shape[-1]) if len(args[0].shape) else 1)
+            elif kind == "Tensordot" and args and hasattr(args[0], "shape"):
+                macs = out_size * _tensordot_contracted(tuple(args[0].shape), op.axes)
+            elif kind == "Einsum":
+                macs = out_size * _einsum_contracted(op.subscripts, [a for a in args if hasattr(a, "shape")])
             elif kind.lower() in _ELEMENTWISE_OPS:
                 elementwise = sum(_size(shape[1:]) for shape in out_shapes)
+            elif kind.lower() in ("concatenate", "stack"):
+                elementwise = out_size  # a copy, like layers.Concatenate
+            elif kind.lower() in _REDUCTION_OPS:
+                elementwise = sum(_size(tuple(x.shape)[1:]) for x in self._flat_tensors((args, kwargs)))
+            elif kind.lower() not in ZERO_COST_OPS:
+                self._warn(path, op, 0, "has no cost rule in workshop_utils.flops")
         except ValueError as error:
             raise ValueError(f"flops.profile: cannot count {path!r} (ops.{kind}): {error}.") from None
         return recorded, [_Row(path, f"ops.{kind}", self._out(out_shapes), 0, macs, elementwise)]
 
-    def leaf(self, layer: Any, args: tuple, kwargs: dict, recorded: list | None, path: str) -> tuple[list, list]:
-        """Cost of one call of a layer without sublayers (or of a known type)."""
+    def leaf(
+        self, layer: Any, args: tuple, kwargs: dict, recorded: list | None, path: str,
+        registered: CostFunction | None = None,
+    ) -> tuple[list, list]:  # fmt: skip
+        """Cost of one call of a layer without sublayers, of a known type, or with a registered cost."""
         in_tensors = self._flat_tensors((args, kwargs))
         if recorded is None:
             recorded = self._flat_tensors(self._to_specs(layer.compute_output_spec(*args, **kwargs)))
         in_shapes = [self._shape(x) for x in in_tensors]
         out_shapes = [self._shape(x) for x in recorded]
+        kind = type(layer).__name__ if isinstance(layer, self.keras.layers.Layer) else f"ops.{type(layer).__name__}"
         try:
-            cost = _leaf_cost(layer, in_shapes, out_shapes)
+            if registered is not None:
+                cost: tuple[int, int] | None = (_call_registered(registered, layer, in_shapes, out_shapes), 0)
+            else:
+                cost = _leaf_cost(layer, in_shapes, out_shapes)
         except ValueError as error:
-            raise ValueError(
-                f"flops.profile: cannot count layer {path!r} ({type(layer).__name__}): {error}."
-            ) from None
+            raise ValueError(f"flops.profile: cannot count {path!r} ({kind}): {error}.") from None
         if cost is None:
             own = _own_variables(layer)
-            if own:
-                self._warn(path, layer, _variables_size(own), "its cost is unknown to workshop_utils.flops")
-            cost = (0, 0)  # weightless reshaping / padding / dropout layers cost nothing
-        params = _variables_size(getattr(layer, "weights", []))
-        return recorded, [_Row(path, type(layer).__name__, self._out(out_shapes), params, cost[0], cost[1])]
+            self._warn(path, layer, _variables_size(own), "has no cost rule in workshop_utils.flops")
+            cost = (0, 0)
+        params = _variables_size(getattr(layer, "weights", []) or [])
+        return recorded, [_Row(path, kind, self._out(out_shapes), params, cost[0], cost[1])]
 
     @staticmethod
     def _out(out_shapes: list[tuple]) -> tuple:
