@@ -6,6 +6,7 @@ import keras
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -23,6 +24,13 @@ def model() -> keras.Model:
     return keras.Model(inputs, keras.layers.Dense(3, name="head")(x), name="tiny")
 
 
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Every test's figures are closed afterwards, so a long run does not pile up open figures."""
+    yield
+    plt.close("all")
+
+
 def _labels(fig: Figure) -> list[str]:
     return [ax.get_xlabel() for ax in fig.axes] + [ax.get_ylabel() for ax in fig.axes]
 
@@ -32,7 +40,9 @@ def test_history_plot_overlays_runs_with_units() -> None:
     fig = plots.plot_history({"a": run, "b": run})
     assert len(fig.axes) == 2
     assert "epoch" in _labels(fig) and any("nats" in label for label in _labels(fig))
-    assert len(fig.axes[0].lines) == 4  # 2 runs x (train, test)
+    assert len(fig.axes[0].lines) == 4  # 2 runs x (train, validation)
+    legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["a train", "a validation", "b train", "b validation"]  # never "test": curves are validation
 
 
 def test_history_plot_refuses_unknown_input() -> None:
@@ -58,6 +68,22 @@ def test_filters_and_feature_maps(model: keras.Model) -> None:
         plots.plot_filters(model, "nope")
     with pytest.raises(ValueError, match="no 2-D convolution kernel"):
         plots.plot_filters(model, "gap")
+
+
+class Subclassed(keras.Model):
+    def __init__(self) -> None:
+        super().__init__(name="sub")
+        self.conv1 = keras.layers.Conv2D(2, 3, name="conv1")
+
+    def call(self, x):
+        return self.conv1(x)
+
+
+def test_feature_maps_of_a_subclassed_model_say_what_to_pass() -> None:
+    model = Subclassed()
+    model(np.zeros((1, 8, 8, 3), "float32"))
+    with pytest.raises(ValueError, match=r"Functional or Sequential.*keras\.Input.*keras\.Model\(inputs, x\)"):
+        plots.plot_feature_maps(model, "conv1", np.zeros((8, 8, 3), np.uint8))
 
 
 def test_model_comparison_bubbles(model: keras.Model) -> None:

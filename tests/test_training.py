@@ -45,22 +45,56 @@ def data() -> Dataset:
 
 def test_trains_above_chance_and_reports_consistent_figures(data: Dataset) -> None:
     keras.utils.set_random_seed(0)
-    profile = get_profile("ci").scaled(epochs=3, batch_size=32)
-    result = train_classifier(small_cnn(), data, profile, progress=False, learning_rate=1e-2)
-    assert result.test_accuracy > 0.5  # chance is 0.25
+    run = get_profile("ci").scaled(epochs=3, batch_size=32)
+    result = train_classifier(small_cnn(), data, run, progress=False, learning_rate=1e-2)
+    assert result.test_accuracy > 0.5 and result.val_accuracy > 0.5  # chance is 0.25
     assert result.epochs_run == 3 and not result.stopped_by_budget
     assert result.params == small_cnn().count_params()
     assert result.macs == 15 * 15 * 3 * 3 * 3 * 8 + 15 * 15 * 8 * 4  # conv + dense, hand-computed
     expected_gflops = result.images_per_second * TRAINING_FLOPS_PER_FORWARD_FLOP * 2 * result.macs / 1e9
     assert result.images_per_second > 0 and result.gflops_per_second == pytest.approx(expected_gflops)
     assert len(result.history["val_accuracy"]) == 3
-    assert "test accuracy" in result.summary()
+    summary = result.summary()
+    assert "validation accuracy" in summary and "test accuracy" in summary
     assert result.as_row()["accuracy"] == result.test_accuracy
+    assert result.as_row()["val_accuracy"] == result.val_accuracy
+
+
+def test_validation_is_held_out_of_the_training_images_not_the_test_split(data: Dataset) -> None:
+    keras.utils.set_random_seed(0)
+    run = get_profile("ci").scaled(epochs=2, batch_size=32)
+    result = train_classifier(small_cnn(), data, run, progress=False, validation_fraction=0.25)
+    assert (result.train_samples, result.validation_samples) == (288, 96)  # 384 training images, a quarter held out
+    assert result.test_samples == len(data.x_test) == 128
+    # The last epoch's curve point is the validation accuracy, measured on the 96 held-out images: a multiple of
+    # 1/96, which no accuracy on the 128 test images is unless it is also a multiple of 1/32.
+    assert result.history["val_accuracy"][-1] == pytest.approx(result.val_accuracy, abs=1e-6)
+    assert round(result.val_accuracy * 96, 6) == round(result.val_accuracy * 96)
+    # A test split that the model gets all wrong cannot change the validation figures.
+    flipped = Dataset("flipped", data.x_train, data.y_train, data.x_test, (data.y_test + 1) % 4, data.class_names)
+    keras.utils.set_random_seed(0)
+    again = train_classifier(small_cnn(), flipped, run, progress=False, validation_fraction=0.25)
+    assert again.history["val_accuracy"] == pytest.approx(result.history["val_accuracy"], abs=1e-6)
+    assert again.test_accuracy != pytest.approx(result.test_accuracy)
+
+
+def test_no_validation_split_when_fraction_is_zero(data: Dataset) -> None:
+    result = train_classifier(small_cnn(), data, get_profile("ci"), progress=False, validation_fraction=0)
+    assert "val_accuracy" not in result.history and result.validation_samples == 0
+    assert "validation" not in result.summary() and result.train_samples == len(data.x_train)
+    with pytest.raises(ValueError, match=r"validation_fraction.*\[0, 0\.5\]"):
+        train_classifier(small_cnn(), data, get_profile("ci"), progress=False, validation_fraction=0.9)
+
+
+def test_progress_line_reports_the_finished_run(data: Dataset, capsys: pytest.CaptureFixture[str]) -> None:
+    train_classifier(small_cnn(name="bar_test"), data, get_profile("ci"), progress=True)
+    out = capsys.readouterr().out
+    assert out.startswith("bar_test: 1/1 epoch(s) in ") and "validation accuracy" in out
 
 
 def test_time_budget_stops_training(data: Dataset) -> None:
-    profile = get_profile("ci").scaled(epochs=50, batch_size=16, max_train_seconds=0.001)
-    result = train_classifier(small_cnn(), data, profile, progress=False, validation=False)
+    run = get_profile("ci").scaled(epochs=50, batch_size=16, max_train_seconds=0.001)
+    result = train_classifier(small_cnn(), data, run, progress=False, validation_fraction=0)
     assert result.stopped_by_budget and result.epochs_run == 1
 
 
@@ -94,14 +128,16 @@ def test_throughput_skips_the_tracing_batch() -> None:
 
 
 def test_multi_output_model_gets_labels_per_output(data: Dataset) -> None:
+    keras.utils.set_random_seed(0)
     inputs = keras.Input((32, 32, 3))
-    features = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(inputs))
+    features = keras.layers.Flatten()(keras.layers.Conv2D(4, 3, strides=2)(inputs))
     main = keras.layers.Dense(4, activation="softmax", name="main")(features)
     aux = keras.layers.Dense(4, activation="softmax", name="aux")(features)
     model = keras.Model(inputs, [main, aux])
-    model.compile("adam", loss=["sparse_categorical_crossentropy"] * 2, loss_weights=[1.0, 0.3])
-    result = train_classifier(model, data, get_profile("ci"), progress=False)
-    assert 0.0 <= result.test_accuracy <= 1.0 and result.epochs_run == 1
+    model.compile(keras.optimizers.Adam(1e-2), loss=["sparse_categorical_crossentropy"] * 2, loss_weights=[1.0, 0.3])
+    run = get_profile("ci").scaled(epochs=3, batch_size=32)
+    result = train_classifier(model, data, run, progress=False)
+    assert result.epochs_run == 3 and result.test_accuracy > 0.5  # read from the main output; chance is 0.25
 
 
 def test_class_count_mismatch_is_explained(data: Dataset) -> None:
@@ -112,6 +148,37 @@ def test_class_count_mismatch_is_explained(data: Dataset) -> None:
 def test_non_model_is_refused(data: Dataset) -> None:
     with pytest.raises(TypeError, match="keras.Model"):
         train_classifier("lenet", data, get_profile("ci"))  # type: ignore[arg-type]
+
+
+def test_a_profile_name_instead_of_the_run_profile_says_what_to_pass(data: Dataset) -> None:
+    with pytest.raises(TypeError, match=r"not the string 'cpu'.*run = settings\.setup\(\).*get_profile\('cpu'\)"):
+        train_classifier(small_cnn(), data, "cpu")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"run profile from `run = settings\.setup\(\)`, got int"):
+        train_classifier(small_cnn(), data, 3)  # type: ignore[arg-type]
+
+
+def test_an_x_y_tuple_instead_of_a_dataset_says_what_to_pass(data: Dataset) -> None:
+    with pytest.raises(TypeError, match=r"needs a Dataset.*tuple of 2 items.*data\.Dataset\(name, x_train"):
+        train_classifier(small_cnn(), (data.x_train, data.y_train), get_profile("ci"))  # type: ignore[arg-type]
+
+
+class TinySubclassed(keras.Model):
+    def __init__(self) -> None:
+        super().__init__(name="tiny_subclassed")
+        self.flatten = keras.layers.Flatten()
+        self.head = keras.layers.Dense(4, activation="softmax")
+
+    def call(self, x):
+        return self.head(self.flatten(x))
+
+
+def test_subclassed_model_must_be_built_and_then_trains(data: Dataset) -> None:
+    model = TinySubclassed()
+    with pytest.raises(ValueError, match=r"not built yet.*model\(keras\.ops\.zeros\(\(1, 32, 32, 3\)\)\)"):
+        train_classifier(model, data, get_profile("ci"), progress=False)
+    model(keras.ops.zeros((1, 32, 32, 3)))
+    result = train_classifier(model, data, get_profile("ci"), progress=False)
+    assert result.epochs_run == 1 and result.params == model.count_params() == 32 * 32 * 3 * 4 + 4
 
 
 def test_float_images_are_refused_rather_than_scaled_twice(data: Dataset) -> None:

@@ -45,6 +45,9 @@ def _history_dict(run: Any) -> dict[str, list[float]]:
 def plot_history(runs: Any, metrics: Sequence[str] = ("loss", "accuracy")) -> Figure:
     """Training (solid) and validation (dashed) curves per epoch, one panel per metric.
 
+    The dashed curves are Keras' ``val_*`` logs: with :func:`workshop_utils.training.train_classifier` they come
+    from the validation split held out of the training images, never from the test split.
+
     Args:
         runs: one run (TrainResult, keras History, dict) or a mapping ``{label: run}`` to overlay several.
         metrics: metric names as Keras logs them.
@@ -62,7 +65,7 @@ def plot_history(runs: Any, metrics: Sequence[str] = ("loss", "accuracy")) -> Fi
         for index, (label, history) in enumerate(labelled.items()):
             colour = f"C{index}"
             prefix = f"{label} " if label else ""
-            for key, style, what in ((metric, "-", "train"), (f"val_{metric}", "--", "test")):
+            for key, style, what in ((metric, "-", "train"), (f"val_{metric}", "--", "validation")):
                 values = history.get(key)
                 if values:
                     epochs = np.arange(1, len(values) + 1)
@@ -170,7 +173,16 @@ def plot_feature_maps(
     import keras
 
     layer = _layer(model, layer_name)
-    probe = keras.Model(model.input, layer.output)
+    try:
+        probe = keras.Model(model.input, layer.output)
+    except (AttributeError, ValueError):
+        # A subclassed model has no graph to cut at a layer: its layers' outputs are not symbolic tensors.
+        raise ValueError(
+            f"plot_feature_maps needs a Functional or Sequential model (built with keras.Input) to read "
+            f"{layer_name!r}'s output, and {model.name} is a {type(model).__name__} without that graph. Rebuild it "
+            "functionally (inputs = keras.Input(shape); x = ...; keras.Model(inputs, x)), or pass a model that "
+            "ends at the layer, e.g. keras.Sequential([keras.Input(shape), *model.layers[:k]])."
+        ) from None
     batch = np.asarray(image)[None]
     batch = batch.astype("float32") / 255.0 if batch.dtype == np.uint8 else batch.astype("float32")
     maps = np.asarray(probe(batch))[0]

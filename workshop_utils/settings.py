@@ -13,7 +13,7 @@ notebook calls in its first cell. Only this module reads the environment; everyt
 Example::
 
     from workshop_utils import settings
-    profile = settings.setup(seed=0)   # prints e.g. "Run profile: cpu (...)"
+    run = settings.setup(seed=0)   # prints e.g. "Run profile: cpu (...)"; pass `run` to train_classifier
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class RunProfile:
 
         Example::
 
-            longer = profile.scaled(epochs=profile.epochs * 2)
+            longer = run.scaled(epochs=run.epochs * 2)
         """
         return replace(self, **changes)  # type: ignore[arg-type]
 
@@ -201,7 +201,7 @@ def setup(seed: int = 0, profile: str | None = None, verbose: bool = True) -> Ru
 
     Example::
 
-        profile = setup(seed=0)
+        run = setup(seed=0)
     """
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}.")

@@ -1,18 +1,22 @@
 """Training within the run profile's budget, with a notebook progress bar and measured throughput.
 
 :func:`train_classifier` is what the notebooks call: it takes a model, a :class:`~workshop_utils.data.Dataset`
-and a :class:`~workshop_utils.settings.RunProfile`, trains for at most the profile's time budget and returns a
-:class:`TrainResult` with accuracy, time, images/s and achieved GFLOP/s. The callbacks it uses are public so a
-notebook can add them to its own ``fit`` call.
+and the run profile from :func:`workshop_utils.settings.setup`, holds out a validation split of the training
+images, trains for at most the profile's time budget, measures test accuracy once at the end, and returns a
+:class:`TrainResult` with both accuracies, time, images/s and achieved GFLOP/s. The learning curves
+(``history["val_*"]``) are on the validation split; the test split is touched once. The callbacks it uses are
+public so a notebook can add them to its own ``fit`` call.
 
 Example::
 
-    result = train_classifier(model, dataset, profile)
+    run = settings.setup(seed=0)
+    result = train_classifier(model, dataset, run)
     print(result.summary())
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import keras
+from tqdm.keras import TqdmCallback
 
 if TYPE_CHECKING:
     from workshop_utils.data import Dataset
@@ -119,53 +124,131 @@ class Throughput(keras.callbacks.Callback):
         return self.images_per_second * flops_per_image / 1e9
 
 
-def progress_bar() -> Any:
-    """A notebook progress bar for ``fit`` (tqdm's Keras callback), replacing Keras' text bar.
+class ProgressBar(TqdmCallback):
+    """tqdm's epoch bar for ``fit`` that leaves a readable line behind.
+
+    In a Jupyter kernel the live bar is a widget shown under a display id; :meth:`finish` replaces it with one text
+    line (epochs, seconds, validation accuracy), so a saved notebook, a deck or GitHub shows the finished run and not
+    the widget's placeholder ``0epoch [00:00, ?epoch/s]``. Elsewhere (a terminal, a script) tqdm's text bar is used
+    and :meth:`finish` prints the line.
+
+    Example::
+
+        bar = ProgressBar(); model.fit(x, y, verbose=0, callbacks=[bar]); bar.finish("3 epochs in 12.0 s")
+    """
+
+    def __init__(self) -> None:
+        self._handles: list[Any] = []
+        notebook_bar = _notebook_bar_class(self._handles)
+        if notebook_bar is None:
+            super().__init__(verbose=0, leave=True)
+        else:
+            super().__init__(verbose=0, leave=True, tqdm_class=notebook_bar)
+
+    def finish(self, line: str) -> None:
+        """Replace the live bar by ``line`` (in a notebook) or print ``line`` after it (elsewhere)."""
+        if self._handles:
+            from IPython.display import Pretty
+
+            for handle in self._handles:
+                handle.update(Pretty(line))
+        else:
+            print(line, flush=True)
+
+
+def _notebook_bar_class(handles: list[Any]) -> Any:
+    """tqdm's notebook bar, displayed under a display id (appended to ``handles``); None outside a Jupyter kernel."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        shell = get_ipython()
+        if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
+            return None
+        import ipywidgets  # noqa: F401  (tqdm's notebook bar needs it)
+        from tqdm.notebook import tqdm as notebook_tqdm
+    except ImportError:
+        return None
+
+    class _Bar(notebook_tqdm):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["display"] = False
+            super().__init__(*args, **kwargs)
+            if getattr(self, "container", None) is not None:
+                handles.append(display(self.container, display_id=True))
+
+    return _Bar
+
+
+def progress_bar() -> ProgressBar:
+    """A notebook progress bar for ``fit`` (tqdm's Keras callback), replacing Keras' text bar; see
+    :class:`ProgressBar`.
 
     Example::
 
         model.fit(x, y, verbose=0, callbacks=[progress_bar()])
     """
-    from tqdm.keras import TqdmCallback
-
-    return TqdmCallback(verbose=0, leave=True)
+    return ProgressBar()
 
 
 @dataclass
 class TrainResult:
     """What one training run measured.
 
+    ``val_accuracy`` is measured on the validation split held out of the training images (the split the learning
+    curves in ``history["val_*"]`` come from), after the last epoch; ``test_accuracy`` on the test split, once,
+    after training. Compare architectures on the validation figures; quote the test figure once, at the end.
+
     Example::
 
-        result.summary()  # "lenet5: test accuracy 61.2% after 6 epochs in 41.3 s ..."
+        result.summary()  # "lenet5: validation accuracy 64.0%, test accuracy 61.2% after 6 epoch(s) in 41.3 s ..."
     """
 
     name: str
     params: int
     macs: int
+    val_accuracy: float
     test_accuracy: float
     train_seconds: float
     epochs_run: int
     stopped_by_budget: bool
     images_per_second: float
     gflops_per_second: float
+    train_samples: int = 0
+    validation_samples: int = 0
+    test_samples: int = 0
     history: dict[str, list[float]] = field(default_factory=dict)
 
     def summary(self) -> str:
-        """One readable line with the figures."""
+        """One readable line with the figures.
+
+        Example::
+
+            print(result.summary())
+        """
         budget = " (stopped by the time budget)" if self.stopped_by_budget else ""
+        validation = (
+            f"validation accuracy {self.val_accuracy:.1%} ({self.validation_samples:,} held-out training images), "
+            if self.validation_samples else ""
+        )
         return (
-            f"{self.name}: test accuracy {self.test_accuracy:.1%} after {self.epochs_run} epoch(s) in "
-            f"{self.train_seconds:.1f} s{budget}; {self.images_per_second:,.0f} images/s, "
-            f"{self.gflops_per_second:.2f} GFLOP/s achieved in training"
+            f"{self.name}: {validation}test accuracy {self.test_accuracy:.1%} ({self.test_samples:,} test images) "
+            f"after {self.epochs_run} epoch(s) in {self.train_seconds:.1f} s{budget}; "
+            f"{self.images_per_second:,.0f} images/s, {self.gflops_per_second:.2f} GFLOP/s achieved in training"
         )
 
     def as_row(self) -> dict[str, Any]:
-        """A dict for comparison tables and :func:`workshop_utils.plots.plot_model_comparison`."""
+        """A dict for comparison tables and :func:`workshop_utils.plots.plot_model_comparison`
+        (``accuracy`` is the test accuracy; ``val_accuracy`` is there too).
+
+        Example::
+
+            plots.plot_model_comparison([a.as_row(), b.as_row()])
+        """
         return {
             "name": self.name, "params": self.params, "macs": self.macs, "accuracy": self.test_accuracy,
-            "seconds": self.train_seconds, "images_per_second": self.images_per_second,
-            "gflops_per_second": self.gflops_per_second,
+            "val_accuracy": self.val_accuracy, "seconds": self.train_seconds,
+            "images_per_second": self.images_per_second, "gflops_per_second": self.gflops_per_second,
         }
 
 
@@ -175,17 +258,86 @@ def _scaled_images(images: np.ndarray) -> np.ndarray:
     return images.astype("float32") / 255.0
 
 
+def _checked_run(run: Any) -> RunProfile:
+    """The run profile, or a TypeError that says what to pass."""
+    from workshop_utils.settings import PROFILE_NAMES, RunProfile, get_profile
+
+    if run is None:
+        return get_profile()
+    if isinstance(run, RunProfile):
+        return run
+    if isinstance(run, str):
+        hint = (f"settings.get_profile({run!r})" if run in PROFILE_NAMES
+                else f"settings.get_profile(name) with a name from {', '.join(PROFILE_NAMES)}")
+        raise TypeError(
+            f"train_classifier's third argument is the run profile object, not the string {run!r}: pass the `run` "
+            f"that `run = settings.setup()` returned (or {hint})."
+        )
+    raise TypeError(
+        f"train_classifier's third argument is the run profile from `run = settings.setup()`, got "
+        f"{type(run).__name__}."
+    )
+
+
+def _checked_dataset(dataset: Any) -> Dataset:
+    """The dataset, or a TypeError that says what to pass (a look-alike with the same fields is accepted)."""
+    if isinstance(dataset, (tuple, list)):
+        raise TypeError(
+            f"train_classifier needs a Dataset (from `dataset = data.load_dataset()`), got a "
+            f"{type(dataset).__name__} of {len(dataset)} items. To train on your own arrays, wrap them: "
+            "data.Dataset(name, x_train, y_train, x_test, y_test, class_names) with uint8 images."
+        )
+    needed = ("x_train", "y_train", "x_test", "y_test", "num_classes")
+    if not all(hasattr(dataset, name) for name in needed):
+        raise TypeError(
+            f"train_classifier needs a Dataset (from `dataset = data.load_dataset()`), got "
+            f"{type(dataset).__name__}."
+        )
+    return dataset
+
+
+def _model_classes(model: keras.Model, image_shape: tuple) -> int:
+    """Units of the (first) output; a clear error for a subclassed model that was never built."""
+    if not model.built:
+        raise ValueError(
+            f"{model.name} ({type(model).__name__}) is not built yet, so its output shape is unknown (a subclassed "
+            f"model, or a Sequential without keras.Input). Call it once on a batch first, e.g. "
+            f"model(keras.ops.zeros({(1, *image_shape)})), then pass it to train_classifier."
+        )
+    outputs = getattr(model, "outputs", None)
+    if outputs:
+        return int(outputs[0].shape[-1])
+    spec = model.compute_output_spec(keras.KerasTensor((None, *image_shape), dtype="float32"))
+    first = spec[0] if isinstance(spec, (list, tuple)) else spec
+    return int(first.shape[-1])
+
+
+def _accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray, outputs: int) -> float:
+    """Top-1 accuracy of the (first) output on ``x``; NaN for an empty split."""
+    if len(x) == 0:
+        return float("nan")
+    predictions = model.predict(x, batch_size=256, verbose=0)
+    main_output = predictions[0] if outputs > 1 else predictions
+    return float(np.mean(np.argmax(np.asarray(main_output, dtype="float32"), axis=-1) == y))
+
+
 def train_classifier(
     model: keras.Model,
     dataset: Dataset,
-    profile: RunProfile | None = None,
+    run: RunProfile | None = None,
     *,
     epochs: int | None = None,
     learning_rate: float = 1e-3,
     progress: bool | None = None,
-    validation: bool = True,
+    validation_fraction: float = 0.1,
 ) -> TrainResult:
-    """Train ``model`` on ``dataset`` within ``profile``'s size and time budget, then measure test accuracy.
+    """Train ``model`` within the run profile's size and time budget; validate on held-out training images, test
+    once at the end.
+
+    Of the first ``run.train_samples`` training images, the last ``validation_fraction`` are held out as the
+    validation split (the splits are class-balanced, so it is too): the learning curves and
+    ``TrainResult.val_accuracy`` come from it. The test split (``run.test_samples`` images) is used once, after
+    training, for ``TrainResult.test_accuracy``.
 
     Images are scaled to [0, 1] here, so models take float inputs in that range. An uncompiled model is compiled
     with Adam and sparse categorical cross-entropy; a compiled one keeps its own settings (e.g. GoogLeNet's
@@ -193,39 +345,56 @@ def train_classifier(
     first output.
 
     Args:
-        model: a Keras classifier whose (first) output has ``dataset.num_classes`` units.
+        model: a Keras classifier whose (first) output has ``dataset.num_classes`` units; a subclassed model must
+            be built.
         dataset: the data (see :func:`workshop_utils.data.load_dataset`).
-        profile: the run profile (``None``: :func:`workshop_utils.settings.get_profile`).
-        epochs: overrides ``profile.epochs``.
+        run: the run profile that ``run = settings.setup()`` returns (``None``:
+            :func:`workshop_utils.settings.get_profile`).
+        epochs: overrides ``run.epochs``.
         learning_rate: Adam's learning rate when this function compiles the model.
-        progress: show a progress bar (default: yes, except in the ``ci`` profile).
-        validation: evaluate on the test split after every epoch (for learning curves).
+        progress: show a progress bar and a final line (default: yes, except in the ``ci`` profile).
+        validation_fraction: share of the training images held out for validation, in [0, 0.5]; 0 trains on all
+            of them and records no validation curves.
+
+    Raises:
+        TypeError: ``model`` is not a Keras model, ``run`` is not a run profile (e.g. the string ``"cpu"``), or
+            ``dataset`` is not a Dataset (e.g. an ``(x, y)`` tuple).
+        ValueError: a subclassed model is not built, its classes do not match the dataset's, or a bad number.
 
     Example::
 
-        result = train_classifier(lenet5(), load_dataset(), get_profile("cpu"))
+        result = train_classifier(lenet5(), load_dataset(), run, epochs=3)
     """
     from workshop_utils.flops import profile as count_cost
-    from workshop_utils.settings import get_profile
 
     if not isinstance(model, keras.Model):
-        raise TypeError(f"train_classifier needs a keras.Model, got {type(model).__name__}.")
-    profile = profile or get_profile()
-    epochs = profile.epochs if epochs is None else epochs
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}.")
-    classes = int(model.outputs[0].shape[-1])
+        raise TypeError(
+            f"train_classifier needs a keras.Model (e.g. keras.Model(inputs, outputs)), got {type(model).__name__}."
+        )
+    run = _checked_run(run)
+    dataset = _checked_dataset(dataset)
+    epochs = run.epochs if epochs is None else epochs
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}.")
+    if isinstance(validation_fraction, bool) or not 0 <= validation_fraction <= 0.5:
+        raise ValueError(f"validation_fraction must be a number in [0, 0.5], e.g. 0.1; got {validation_fraction!r}.")
+    classes = _model_classes(model, tuple(dataset.x_train.shape[1:]))
     if classes != dataset.num_classes:
         raise ValueError(
             f"{model.name} predicts {classes} classes but {dataset.name} has {dataset.num_classes}; "
             f"build the model with classes={dataset.num_classes}."
         )
 
-    x_train = _scaled_images(dataset.x_train[: profile.train_samples])
-    y_train = dataset.y_train[: profile.train_samples]
-    x_test = _scaled_images(dataset.x_test[: profile.test_samples])
-    y_test = dataset.y_test[: profile.test_samples]
-    outputs = len(model.outputs)
+    x_all = _scaled_images(dataset.x_train[: run.train_samples])
+    y_all = dataset.y_train[: run.train_samples]
+    n_val = math.ceil(validation_fraction * len(x_all)) if validation_fraction else 0
+    if n_val and len(x_all) - n_val < 1:
+        raise ValueError(f"{dataset.name} has {len(x_all)} training images: too few to hold out a validation split.")
+    split = len(x_all) - n_val
+    x_train, y_train, x_val, y_val = x_all[:split], y_all[:split], x_all[split:], y_all[split:]
+    x_test = _scaled_images(dataset.x_test[: run.test_samples])
+    y_test = dataset.y_test[: run.test_samples]
+    outputs = len(getattr(model, "outputs", None) or [None])
     as_targets = (lambda y: tuple([y] * outputs)) if outputs > 1 else (lambda y: y)
 
     if not model.compiled:
@@ -235,27 +404,31 @@ def train_classifier(
             metrics=["accuracy"],
         )
     cost = count_cost(model)
-    budget = TimeBudget(profile.max_train_seconds)
-    meter = Throughput(cost.macs, profile.batch_size)
-    callbacks = [budget, meter]
-    if progress if progress is not None else profile.name != "ci":
-        callbacks.append(progress_bar())
+    budget = TimeBudget(run.max_train_seconds)
+    meter = Throughput(cost.macs, run.batch_size)
+    callbacks: list[keras.callbacks.Callback] = [budget, meter]
+    bar = progress_bar() if (progress if progress is not None else run.name != "ci") else None
+    if bar is not None:
+        callbacks.append(bar)
 
     start = time.perf_counter()
     history = model.fit(
-        x_train, as_targets(y_train), batch_size=profile.batch_size, epochs=epochs, verbose=0,
-        validation_data=(x_test, as_targets(y_test)) if validation else None, callbacks=callbacks,
-    )
+        x_train, as_targets(y_train), batch_size=run.batch_size, epochs=epochs, verbose=0,
+        validation_data=(x_val, as_targets(y_val)) if n_val else None, callbacks=callbacks,
+    )  # fmt: skip
     seconds = time.perf_counter() - start
-
-    predictions = model.predict(x_test, batch_size=256, verbose=0)
-    main_output = predictions[0] if outputs > 1 else predictions
-    probabilities = np.asarray(main_output, dtype="float32")
-    accuracy = float(np.mean(np.argmax(probabilities, axis=-1) == y_test))
+    epochs_run = len(history.history.get("loss", []))
+    val_accuracy = _accuracy(model, x_val, y_val, outputs)
+    if bar is not None:
+        stopped = ", stopped by the time budget" if budget.stopped_early else ""
+        validation = f"; validation accuracy {val_accuracy:.1%}" if n_val else ""
+        bar.finish(f"{model.name}: {epochs_run}/{epochs} epoch(s) in {seconds:.1f} s{stopped}{validation}")
+    test_accuracy = _accuracy(model, x_test, y_test, outputs)
     return TrainResult(
-        name=model.name, params=cost.params, macs=cost.macs, test_accuracy=accuracy,
-        train_seconds=seconds, epochs_run=len(history.history.get("loss", [])),
+        name=model.name, params=cost.params, macs=cost.macs, val_accuracy=val_accuracy,
+        test_accuracy=test_accuracy, train_seconds=seconds, epochs_run=epochs_run,
         stopped_by_budget=budget.stopped_early, images_per_second=meter.images_per_second,
-        gflops_per_second=meter.gflops_per_second,
+        gflops_per_second=meter.gflops_per_second, train_samples=len(x_train), validation_samples=n_val,
+        test_samples=len(x_test),
         history={k: [float(v) for v in vals] for k, vals in history.history.items()},
-    )
+    )  # fmt: skip
