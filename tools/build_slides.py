@@ -9,12 +9,26 @@ style sheet and font the decks load is copied from ``tools/slides/node_modules``
 opened from ``file://`` and served over http, with no network: reveal.js 4.0.2 and its notes plugin
 (press ``s``), require.js, jQuery and MathJax 3.
 
-Notebook convention the decks rely on (checked by tests/test_slides.py):
+Notebook conventions the decks rely on (tools/AUTHORING.md; checked by tests/test_slides.py):
 
 - every cell has ``metadata.slideshow.slide_type`` in {slide, subslide, fragment, -, skip, notes};
 - the first cell is a markdown title slide (``slide``, source starting with ``# ``);
 - notes cells carry what the instructor says, including a line such as
   ``Timing: talk 10 min, hands-on 15 min``.
+
+What the deck shows differs from the notebook in five ways (:func:`deck_notebook`):
+
+- cells tagged ``solution`` are left out;
+- code cells tagged ``hide-input`` (or collapsed in JupyterLab: ``metadata.jupyter.source_hidden``) show only
+  their output;
+- code cells tagged ``output-slide`` show their input on their slide and their output on a subslide of its own;
+- cells tagged ``appendix`` move to the end of the deck, after the ``## References`` slide that ends the main
+  flow (in the notebook, the appendix comes before the references, which are its last slide);
+- an output that carries both a widget view and a PNG (what ``workshop_utils.display.show_widget`` stores) shows
+  the PNG: a deck has no kernel to drive the widget.
+
+Each cell of a deck is a ``<div id="cell-id=nb<index>">`` (``nb<index>-output`` for an ``output-slide`` output),
+with ``<index>`` the cell's position in the notebook, so the browser test can name the cell that overflows.
 
 Usage::
 
@@ -25,6 +39,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import html
 import json
@@ -49,6 +64,13 @@ REVEAL_THEME = "white"  # its fonts ship with reveal.js; most other themes @impo
 DECK_SUFFIX = ".slides.html"
 
 SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
+# Cell tags the builder honours (tools/AUTHORING.md).
+SOLUTION_TAG = "solution"
+HIDE_INPUT_TAG = "hide-input"
+OUTPUT_SLIDE_TAG = "output-slide"
+APPENDIX_TAG = "appendix"
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+ANCHOR_RE = re.compile(r"^nb(?P<index>\d+)(?P<output>-output)?$")
 TIMING_RE = re.compile(
     r"Timing:\s*talk\s+(?P<talk>\d+)\s*min(?:utes)?(?:\s*,\s*hands-on\s+(?P<hands_on>\d+)\s*min(?:utes)?)?",
     re.IGNORECASE,
@@ -83,6 +105,8 @@ class Deck:
     talk_min: int
     hands_on_min: int
     size_bytes: int
+    solutions_dropped: int = 0
+    appendix_cells: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,19 +174,66 @@ def expected_slide_count(nb: dict) -> int:
     return count
 
 
-def notebook_timing(nb: dict) -> tuple[int, int]:
-    """Talk and hands-on minutes summed over the ``Timing: talk N min, hands-on M min`` lines of notes cells.
+def cell_tags(cell: dict) -> set[str]:
+    """The cell's ``metadata.tags`` as a set.
 
-    Example: ``notebook_timing(nb)  # -> (10, 15)``
+    Example: ``cell_tags({"metadata": {"tags": ["solution"]}})  # -> {"solution"}``
     """
-    talk = hands_on = 0
-    for cell in nb.get("cells", []):
+    tags = cell.get("metadata", {}).get("tags", [])
+    return set(tags) if isinstance(tags, list) else set()
+
+
+def first_line(cell: dict, width: int = 60) -> str:
+    """The cell's first non-blank source line, cut to ``width`` characters (how error messages name a cell).
+
+    Example: ``first_line({"source": "\\ndef vgg(x):\\n    ..."})  # -> "def vgg(x):"``
+    """
+    for line in _source(cell).splitlines():
+        if line.strip():
+            line = line.strip()
+            return line if len(line) <= width else line[: width - 1] + "…"
+    return "(empty)"
+
+
+@dataclasses.dataclass(frozen=True)
+class TimingLine:
+    """One ``Timing:`` line of a notes cell: where it is and the minutes it gives."""
+
+    cell_index: int
+    talk: int
+    hands_on: int
+    appendix: bool
+
+    @property
+    def minutes(self) -> int:
+        """Talk plus hands-on minutes."""
+        return self.talk + self.hands_on
+
+
+def timing_lines(nb: dict) -> list[TimingLine]:
+    """Every ``Timing: talk N min, hands-on M min`` line of the notes cells, in notebook order.
+
+    ``appendix`` is true for a line in a cell tagged ``appendix`` (such lines are not allowed: an appendix has no
+    time in the slot). Example: ``timing_lines(nb)[0]  # -> TimingLine(cell_index=1, talk=5, hands_on=10, ...)``
+    """
+    lines = []
+    for index, cell in enumerate(nb.get("cells", [])):
         if slide_type(cell) != "notes":
             continue
+        appendix = APPENDIX_TAG in cell_tags(cell)
         for match in TIMING_RE.finditer(_source(cell)):
-            talk += int(match["talk"])
-            hands_on += int(match["hands_on"] or 0)
-    return talk, hands_on
+            lines.append(TimingLine(index, int(match["talk"]), int(match["hands_on"] or 0), appendix))
+    return lines
+
+
+def notebook_timing(nb: dict) -> tuple[int, int]:
+    """Talk and hands-on minutes summed over the ``Timing:`` lines of the main flow's notes cells.
+
+    Cells tagged ``appendix`` do not count (they must not carry a Timing line; see :func:`timing_lines`).
+    Example: ``notebook_timing(nb)  # -> (10, 15)``
+    """
+    main = [line for line in timing_lines(nb) if not line.appendix]
+    return sum(line.talk for line in main), sum(line.hands_on for line in main)
 
 
 def notebook_title(nb: dict, fallback: str) -> str:
@@ -177,6 +248,87 @@ def notebook_title(nb: dict, fallback: str) -> str:
                     return line[2:].strip()
             break
     return fallback
+
+
+def cell_anchor(index: int, output: bool = False) -> str:
+    """The id a notebook cell gets in its deck (``nb<index>``; ``nb<index>-output`` for a split-off output).
+
+    In the HTML it appears as ``id="cell-id=nb<index>"``. Example: ``cell_anchor(12)  # -> "nb12"``
+    """
+    return f"nb{index}-output" if output else f"nb{index}"
+
+
+def parse_anchor(anchor: str) -> tuple[int, bool]:
+    """Inverse of :func:`cell_anchor`: ``(index, is_output)``; accepts the HTML form ``cell-id=nb12`` too.
+
+    Example: ``parse_anchor("cell-id=nb12-output")  # -> (12, True)``
+    """
+    match = ANCHOR_RE.match(anchor.removeprefix("cell-id="))
+    if match is None:
+        raise ValueError(f"{anchor!r} is not a deck cell id (nb<index> or nb<index>-output)")
+    return int(match["index"]), bool(match["output"])
+
+
+def _static_output(output: dict) -> dict:
+    data = output.get("data")
+    if isinstance(data, dict) and WIDGET_VIEW_MIME in data and "image/png" in data:
+        output = copy.deepcopy(output)
+        del output["data"][WIDGET_VIEW_MIME]  # no widget manager in a deck: show the figure
+    return output
+
+
+def _set_slide_type(cell: dict, kind: str) -> None:
+    cell.setdefault("metadata", {}).setdefault("slideshow", {})["slide_type"] = kind
+
+
+def deck_notebook(nb: dict) -> dict:
+    """The notebook as its deck shows it (a new dict; ``nb`` is not changed).
+
+    - cells tagged ``solution`` are dropped;
+    - code cells tagged ``hide-input``, or collapsed in JupyterLab (``metadata.jupyter.source_hidden``), keep
+      only their outputs (``metadata.transient.remove_source``, which nbconvert's templates honour);
+    - code cells tagged ``output-slide`` keep their input, and their outputs go to a new subslide right after;
+    - cells tagged ``appendix`` move to the end, the first visible one starting a new slide;
+    - outputs with both a widget view and a PNG keep the PNG only; the notebook's saved widget state is dropped;
+    - every cell's id becomes :func:`cell_anchor` of its index in ``nb``.
+
+    Example: ``[c["id"] for c in deck_notebook(nb)["cells"]]  # -> ["nb0", "nb1", "nb3", ...]``
+    """
+    main: list[dict] = []
+    appendix: list[dict] = []
+    opens: str | None = None  # the slide a dropped solution cell opened, passed on to the next shown cell
+    for index, original in enumerate(nb.get("cells", [])):
+        tags = cell_tags(original)
+        if SOLUTION_TAG in tags:
+            if slide_type(original) in ("slide", "subslide") and opens != "slide":
+                opens = slide_type(original)
+            continue
+        cell = copy.deepcopy(original)
+        cell["id"] = cell_anchor(index)
+        if opens and slide_type(cell) in ("-", "fragment"):
+            _set_slide_type(cell, opens)
+        if slide_type(cell) not in ("notes", "skip"):
+            opens = None
+        shown = [cell]
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = [_static_output(o) for o in cell.get("outputs", [])]
+            if HIDE_INPUT_TAG in tags or cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"):
+                cell["metadata"]["transient"] = {"remove_source": True}
+            if OUTPUT_SLIDE_TAG in tags and cell["outputs"] and slide_type(cell) not in ("skip", "notes"):
+                output = copy.deepcopy(cell)
+                output["id"] = cell_anchor(index, output=True)
+                output["metadata"]["transient"] = {"remove_source": True}
+                _set_slide_type(output, "subslide")
+                cell["outputs"] = []
+                shown.append(output)
+        (appendix if APPENDIX_TAG in tags else main).extend(shown)
+    visible = [c for c in appendix if slide_type(c) not in ("skip", "notes")]
+    if visible and slide_type(visible[0]) not in ("slide", "subslide"):
+        _set_slide_type(visible[0], "slide")
+    deck = copy.deepcopy({key: value for key, value in nb.items() if key != "cells"})
+    deck.get("metadata", {}).pop("widgets", None)
+    deck["cells"] = main + appendix
+    return deck
 
 
 # --------------------------------------------------------------------------------------------------
@@ -255,7 +407,7 @@ def _exporter():
         reveal_theme=REVEAL_THEME,
         reveal_transition="slide",
         reveal_number="c/t",
-        reveal_scroll=True,  # a slide taller than the screen scrolls instead of being cut off
+        reveal_scroll=False,  # a slide must fit the screen (tests/test_decks_browser.py); it never scrolls
         exclude_input_prompt=True,  # no "In [ ]:" column: more width for code on a projector
         exclude_output_prompt=True,
         require_js_url=f"{ASSETS}/require.js",
@@ -268,14 +420,16 @@ def _exporter():
 def build_deck(notebook: Path, out_dir: Path, exporter=None) -> Deck:
     """Write ``out_dir/<stem>.slides.html`` for one notebook (assets must already be in ``out_dir/_assets``).
 
+    The deck shows :func:`deck_notebook` of the notebook (no solutions, appendix at the end, PNGs for widgets).
     Example: ``build_deck(Path("notebooks/00_welcome.ipynb"), Path("build/slides"))``
     """
     import nbformat
 
     notebook = Path(notebook)
     raw = _read_notebook(notebook)
-    expected = expected_slide_count(raw)
-    nb = nbformat.reads(json.dumps(raw), as_version=4)
+    shown = deck_notebook(raw)
+    expected = expected_slide_count(shown)
+    nb = nbformat.reads(json.dumps(shown), as_version=4)
     title = notebook_title(raw, notebook.stem)
     nb.metadata["title"] = title
     exporter = exporter or _exporter()
@@ -290,10 +444,12 @@ def build_deck(notebook: Path, out_dir: Path, exporter=None) -> Deck:
         html_path=html_path,
         title=title,
         expected_slides=expected,
-        notes_cells=sum(slide_type(c) == "notes" for c in raw["cells"]),
+        notes_cells=sum(slide_type(c) == "notes" for c in shown["cells"]),
         talk_min=talk,
         hands_on_min=hands_on,
         size_bytes=html_path.stat().st_size,
+        solutions_dropped=sum(SOLUTION_TAG in cell_tags(c) for c in raw["cells"]),
+        appendix_cells=sum(APPENDIX_TAG in cell_tags(c) for c in raw["cells"]),
     )
 
 
@@ -303,6 +459,14 @@ def _program():
     from workshop_utils.agenda import PROGRAM
 
     return PROGRAM
+
+
+def _slots() -> dict[str, int]:
+    """Minutes per notebook stem from the programme (``workshop_utils.agenda.slot_minutes``)."""
+    program = _program()
+    from workshop_utils.agenda import slot_minutes
+
+    return {s.notebook: slot_minutes(s.notebook, program) for s in program if s.notebook}
 
 
 def match_agenda(decks: Sequence[Deck], program: Sequence | None = None) -> dict[int, list[Deck]]:
@@ -452,10 +616,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RuntimeError, ValueError, FileNotFoundError) as error:
         print(f"slides: error: {error}", file=sys.stderr)
         return 1
+    slots = _slots()
     for deck in result.decks:
+        slot = slots.get(deck.notebook.stem)
+        timed = deck.talk_min + deck.hands_on_min
+        pacing = f"timed {timed:>3} min of {slot} min" if slot else f"timed {timed:>3} min (no slot)"
         print(
             f"  {deck.html_path.name:<40} {deck.expected_slides:>3} slides  {deck.notes_cells:>3} notes"
-            f"  {deck.size_bytes / 1e6:6.2f} MB"
+            f"  {deck.size_bytes / 1e6:6.2f} MB  {pacing}{'  OVER' if slot and timed > slot else ''}"
         )
     if not result.decks:
         print(f"slides: no notebooks found in {DEFAULT_NOTEBOOK_DIR}", file=sys.stderr)
