@@ -14,6 +14,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+MAX_CODE_LINES = 15
 
 
 from tools import build_slides as bs  # noqa: E402 (repo root is on sys.path: root conftest.py)
@@ -24,9 +25,14 @@ def _read(path: Path) -> dict:
         return json.load(handle)
 
 
-def _cell(cell_type: str, source: str, slide_type: str | None) -> dict:
-    metadata = {} if slide_type is None else {"slideshow": {"slide_type": slide_type}}
-    return {"cell_type": cell_type, "source": source, "metadata": metadata}
+def _cell(cell_type: str, source: str, slide_type: str | None, tags=(), outputs=None) -> dict:
+    metadata: dict = {} if slide_type is None else {"slideshow": {"slide_type": slide_type}}
+    if tags:
+        metadata["tags"] = list(tags)
+    cell = {"cell_type": cell_type, "source": source, "metadata": metadata}
+    if cell_type == "code":
+        cell["outputs"] = outputs or []
+    return cell
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,6 +72,53 @@ def test_notebook_has_speaker_notes_with_timing(path: Path) -> None:
     assert bs.expected_slide_count(nb) >= 1
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_widget_outputs_carry_a_static_figure(path: Path) -> None:
+    """A widget view alone shows nothing in a deck, on GitHub or nbviewer: store it with show_widget's PNG."""
+    bare = [
+        f"cell {i} `{bs.first_line(cell)}`"
+        for i, cell in enumerate(_read(path)["cells"])
+        for output in cell.get("outputs", [])
+        if bs.WIDGET_VIEW_MIME in output.get("data", {}) and "image/png" not in output["data"]
+    ]
+    assert not bare, (
+        f"{path.name}: widget outputs without a PNG (static views show nothing, and a stored progress bar shows its "
+        f"empty start): {bare}. Display widgets with workshop_utils.display.show_widget(widget, default_figure); "
+        "training cells should store the finished run"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_solution_cells_are_tagged_and_collapsed(path: Path) -> None:
+    problems = []
+    for i, cell in enumerate(_read(path)["cells"]):
+        looks_like_solution = cell["cell_type"] == "code" and bs._source(cell).lstrip().lower().startswith("# solution")
+        tagged = bs.SOLUTION_TAG in bs.cell_tags(cell)
+        if looks_like_solution and not tagged:
+            problems.append(f"cell {i} `{bs.first_line(cell)}` is a solution: tag it `solution`")
+        if tagged and not cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"):
+            problems.append(f"cell {i} is tagged `solution`: collapse it (metadata.jupyter.source_hidden = true)")
+    assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_code_on_slides_is_short(path: Path) -> None:
+    """One short code cell a slide (about 15 lines at most); longer helper code is `hide-input` or `skip`."""
+    long_cells = []
+    for i, cell in enumerate(bs.deck_notebook(_read(path))["cells"]):
+        shown = not cell["metadata"].get("transient", {}).get("remove_source")
+        if cell["cell_type"] == "code" and shown and bs.slide_type(cell) not in ("skip", "notes"):
+            lines = len(bs._source(cell).rstrip().splitlines())
+            if lines > MAX_CODE_LINES:
+                long_cells.append(f"cell {bs.parse_anchor(cell['id'])[0]} `{bs.first_line(cell)}` ({lines} lines)")
+    assert not long_cells, (
+        f"{path.name}: code cells longer than {MAX_CODE_LINES} lines on a slide: {long_cells}. Split them, move "
+        "helpers to workshop_utils, or tag them `hide-input` (the deck shows the output only)"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules the builder and the browser test use
 # ---------------------------------------------------------------------------------------------
 # The rules the builder and the browser test use
 
@@ -121,7 +174,8 @@ def test_index_links_each_session_to_its_notebooks_deck(tmp_path: Path) -> None:
         return bs.Deck(tmp_path / f"{stem}.ipynb", tmp_path / f"{stem}.slides.html", f"Title {stem}", 1, 1, 0, 0, 0)
 
     taught = [s.notebook for s in PROGRAM if s.notebook]
-    decks = [deck(taught[0]), deck(taught[-1]), deck("00_welcome")]
+    assert taught[0] == "00_welcome"  # the welcome has its own slot (09:15-09:30), so the index shows it
+    decks = [deck(taught[0]), deck(taught[-1]), deck("99_bonus")]
     rows = bs.match_agenda(decks)
     linked = {PROGRAM[i].notebook for i in rows}
     assert linked == {taught[0], taught[-1]}
@@ -129,7 +183,8 @@ def test_index_links_each_session_to_its_notebooks_deck(tmp_path: Path) -> None:
     index = bs.write_index(decks, tmp_path).read_text(encoding="utf-8")
     for d in decks:  # in the programme or not, every deck is linked
         assert f'href="{d.html_path.name}"' in index
-    assert "Other decks" in index and "Title 00_welcome" in index
+    assert "Other decks" in index and "Title 99_bonus" in index
+    assert "09:15 – 09:30" in index and "Title 00_welcome" in index.split("Other decks")[0]
     assert index.count("<tr") == len(PROGRAM) + 1  # header row + one per session
     assert f"{taught[1]}: no deck yet" in index
 
@@ -139,3 +194,86 @@ def test_build_rejects_paths_that_are_not_notebooks(tmp_path: Path) -> None:
     text.write_text("x")
     with pytest.raises(ValueError, match="not a notebook"):
         bs.build([text], tmp_path / "out", install=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the deck shows: deck_notebook
+
+
+def _png_widget_output() -> dict:
+    return {"output_type": "display_data", "metadata": {},
+            "data": {bs.WIDGET_VIEW_MIME: {"model_id": "ab"}, "image/png": "iVBOR", "text/plain": "widget"}}
+
+
+def _deck_example() -> dict:
+    return {
+        "metadata": {"widgets": {"application/vnd.jupyter.widget-state+json": {"state": {}}}},
+        "cells": [
+            _cell("markdown", "# Title", "slide"),  # 0
+            _cell("code", "def f(x):\n    raise NotImplementedError", "slide"),  # 1
+            _cell("code", "# Solution\ndef f(x):\n    return 2 * x", "slide", tags=["solution"]),  # 2
+            _cell("code", "check(f)", "-"),  # 3
+            _cell("code", "helper()", "-", tags=["hide-input"], outputs=[_png_widget_output()]),  # 4
+            _cell("code", "table()", "-", tags=["output-slide"], outputs=[{"output_type": "stream", "name": "stdout",
+                                                                          "text": "rows"}]),  # 5
+            _cell("markdown", "## Appendix", "-", tags=["appendix"]),  # 6
+            _cell("markdown", "more", "fragment", tags=["appendix"]),  # 7
+            _cell("markdown", "## References\n\n- A (2015)", "slide"),  # 8
+        ],
+    }
+
+
+def test_deck_drops_solutions_and_passes_on_the_slide_they_opened() -> None:
+    nb = _deck_example()
+    deck = bs.deck_notebook(nb)
+    ids = [c["id"] for c in deck["cells"]]
+    assert "nb2" not in ids and not any("return 2 * x" in bs._source(c) for c in deck["cells"])
+    assert bs.slide_type(deck["cells"][ids.index("nb3")]) == "slide"  # the checker keeps the slide break
+    assert len(nb["cells"]) == 9 and "id" not in nb["cells"][0]  # the notebook itself is untouched
+
+
+def test_deck_hides_input_splits_output_and_shows_widget_pngs() -> None:
+    deck = bs.deck_notebook(_deck_example())
+    by_id = {c["id"]: c for c in deck["cells"]}
+    helper = by_id["nb4"]
+    assert helper["metadata"]["transient"] == {"remove_source": True}
+    assert list(helper["outputs"][0]["data"]) == ["image/png", "text/plain"]  # widget view dropped, PNG kept
+    assert "widgets" not in deck["metadata"]
+    assert by_id["nb5"]["outputs"] == [] and "transient" not in by_id["nb5"]["metadata"]
+    output = by_id["nb5-output"]
+    assert bs.slide_type(output) == "subslide" and output["metadata"]["transient"] == {"remove_source": True}
+    assert output["outputs"][0]["text"] == "rows"
+    assert [c["id"] for c in deck["cells"]].index("nb5-output") == [c["id"] for c in deck["cells"]].index("nb5") + 1
+    collapsed = _cell("code", "x = 1", "-")
+    collapsed["metadata"]["jupyter"] = {"source_hidden": True}
+    assert bs.deck_notebook({"cells": [collapsed]})["cells"][0]["metadata"]["transient"] == {"remove_source": True}
+
+
+def test_deck_moves_the_appendix_after_the_references() -> None:
+    deck = bs.deck_notebook(_deck_example())
+    ids = [c["id"] for c in deck["cells"]]
+    assert ids[-3:] == ["nb8", "nb6", "nb7"]
+    assert bs.slide_type(deck["cells"][-2]) == "slide"  # the appendix opens a slide of its own
+    assert bs.slide_type(deck["cells"][-1]) == "fragment"
+    assert bs.expected_slide_count(deck) == 6  # title, stub, helper+checker, output subslide, references, appendix
+
+
+def test_anchor_round_trip_and_refusal() -> None:
+    assert bs.parse_anchor(bs.cell_anchor(12)) == (12, False)
+    assert bs.parse_anchor("cell-id=" + bs.cell_anchor(3, output=True)) == (3, True)
+    with pytest.raises(ValueError, match="not a deck cell id"):
+        bs.parse_anchor("cell-7")
+
+
+def test_timing_lines_mark_appendix_cells_and_leave_them_out_of_the_total() -> None:
+    nb = {"cells": [_cell("markdown", "Timing: talk 4 min, hands-on 6 min", "notes"),
+                    _cell("markdown", "Timing: talk 9 min", "notes", tags=["appendix"])]}
+    lines = bs.timing_lines(nb)
+    assert [(line.cell_index, line.minutes, line.appendix) for line in lines] == [(0, 10, False), (1, 9, True)]
+    assert bs.notebook_timing(nb) == (4, 6)
+
+
+def test_first_line_names_a_cell_briefly() -> None:
+    assert bs.first_line({"source": ["\n", "  def vgg(x):\n", "    pass"]}) == "def vgg(x):"
+    assert bs.first_line({"source": ""}) == "(empty)"
+    assert len(bs.first_line({"source": "x" * 200})) == 60
