@@ -540,3 +540,10 @@ def test_concatenate_joins_several_outputs_and_a_nested_model_called_twice() -> 
     assert cost.macs_by_type()["ops.Concatenate"] == 0
     concat = [row for row in cost.layers if row.layer_type == "ops.Concatenate"]
     assert len(concat) == 1 and concat[0].elementwise_ops == 8 * 8 * 8  # a copy of every output element
+
+
+def test_the_warning_points_at_the_callers_line() -> None:
+    inputs = keras.Input((4,))
+    with pytest.warns(UncountedLayerWarning) as caught:
+        profile(keras.Model(inputs, layers.Lambda(lambda t: t + 1.0, name="plus_one")(inputs)))
+    assert caught[0].filename == __file__  # the notebook cell, not a line inside workshop_utils.flops

@@ -252,3 +252,44 @@ def test_widget_updates_its_numbers(capsys: pytest.CaptureFixture[str]) -> None:
     assert f"{4 * 25 * 64 * 64:,}" in shown
     with pytest.raises(ValueError):
         stacking_widget(kernels=())
+
+
+# --------------------------------------------------------------------------------------------------------------
+# keras.ops nodes: the walk shared with flops sees them, so no layer after them is dropped
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _residual_net(join: str) -> keras.Model:
+    """stem -> [conv_a -> conv_b] + shortcut -> relu -> head_conv -> pool; the join by ops.add or layers.Add."""
+    inputs = keras.Input((32, 32, 3))
+    stem = keras.layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
+    x = keras.layers.Conv2D(8, 3, padding="same", name="conv_a")(stem)
+    x = keras.layers.Conv2D(8, 3, padding="same", name="conv_b")(x)
+    if join == "ops":
+        x = keras.ops.relu(keras.ops.add(x, stem))
+    else:
+        x = keras.layers.ReLU(name="relu")(keras.layers.Add(name="add")([x, stem]))
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="head_conv")(x)
+    return keras.Model(inputs, keras.layers.MaxPooling2D(2, name="pool")(x), name=f"residual_{join}")
+
+
+def test_residual_block_with_ops_add_gives_the_same_rows_as_layers_add() -> None:
+    by_ops, by_layer = receptive_fields(_residual_net("ops")), receptive_fields(_residual_net("layer"))
+    assert [row.name for row in by_ops] == ["stem", "conv_a", "conv_b", "head_conv", "pool"]
+    assert by_ops == by_layer  # the layers after the ops.add node are all there, with the same fields
+    assert by_ops[-1].receptive_field == (11, 11) and by_ops[-1].jump == (4, 4)  # 3, 5, 7, 9 (stride 2), 11
+    # With every layer listed, the join and the activation show up as rows of both kinds, with the same fields.
+    rows_ops = receptive_fields(_residual_net("ops"), all_layers=True)
+    rows_layer = receptive_fields(_residual_net("layer"), all_layers=True)
+    assert [r.layer_type for r in rows_ops] == ["Conv2D"] * 3 + ["ops.Add", "ops.Relu", "Conv2D", "MaxPooling2D"]
+    assert [r.layer_type for r in rows_layer] == ["Conv2D"] * 3 + ["Add", "ReLU", "Conv2D", "MaxPooling2D"]
+    fields = lambda rows: [(r.receptive_field, r.jump, r.start, r.output_size) for r in rows]  # noqa: E731
+    assert fields(rows_ops) == fields(rows_layer)
+
+
+def test_an_op_that_moves_pixels_is_refused_not_skipped() -> None:
+    inputs = keras.Input((8, 8, 3))
+    x = keras.ops.transpose(keras.layers.Conv2D(4, 3, name="conv")(inputs), (0, 2, 1, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(4, 3, name="after")(x))
+    with pytest.raises(ValueError, match=r"ops\.Transpose.*elementwise keras\.ops"):
+        receptive_fields(model)

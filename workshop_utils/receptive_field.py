@@ -262,6 +262,12 @@ def _layer_window(layer: Any) -> tuple[Pair, Pair, Pair, str | int]:
 
 
 def _model_fields(model: keras.Model, all_layers: bool) -> list[FieldRow]:
+    import keras
+
+    from workshop_utils import _keras_internals as internals
+    from workshop_utils.flops.rules import _ELEMENTWISE_OPS
+
+    model = internals.sequential_graph(model) or model
     inputs = list(model.inputs)
     if len(inputs) != 1 or len(inputs[0].shape) != 4:
         raise ValueError(
@@ -273,7 +279,10 @@ def _model_fields(model: keras.Model, all_layers: bool) -> list[FieldRow]:
         id(inputs[0]): (_Axis(1, 1, 0.5, height), _Axis(1, 1, 0.5, width))
     }
     rows: list[FieldRow] = []
-    for layer in model.layers:
+    # The same walk as flops: graph nodes, not model.layers, which leaves out keras.ops nodes (x + shortcut,
+    # ops.relu) and so would silently drop every layer after the first one.
+    for node in internals.graph_nodes(model):
+        layer = node.operation
         kind = type(layer).__name__
         if kind == "InputLayer":
             continue
@@ -284,23 +293,29 @@ def _model_fields(model: keras.Model, all_layers: bool) -> list[FieldRow]:
                 f"{layer.name} is a nested model; receptive_fields walks one flat model. Pass the inner model "
                 "itself, or rebuild it flat."
             )
-        for node in layer._inbound_nodes:
-            sources = [states.get(id(t), "absent") for t in node.input_tensors]
-            if not sources or any(s == "absent" for s in sources):
-                continue  # a call outside this model (the layer is shared with another model)
-            spatial = [s for s in sources if s is not None]
-            if not spatial:  # after Flatten / global pooling: nothing spatial left, field already whole
-                new, row = None, None
-            else:
-                if len({(a.jump, b.jump) for a, b in spatial}) > 1:
-                    raise ValueError(f"{layer.name} merges feature maps with different strides (jumps).")
-                axes = max(spatial, key=lambda s: (s[0].field, s[1].field))
-                ranks = {len(tensor.shape) for tensor in node.output_tensors}
-                new, row = _layer_step(layer, kind, axes, ranks, all_layers)
-            if row is not None:
-                rows.append(row)
-            for tensor in node.output_tensors:
-                states[id(tensor)] = new
+        if not isinstance(layer, keras.layers.Layer):  # a keras.ops node
+            if kind.lower() not in _ELEMENTWISE_OPS | {"concatenate", "cast"}:  # per-pixel ops pass the field
+                raise ValueError(
+                    f"{layer.name} (ops.{kind}): receptive_fields follows layers and elementwise keras.ops "
+                    "(x + shortcut, ops.relu, ops.concatenate); use a layer for anything else."
+                )
+            kind = f"ops.{kind}"
+        sources = [states.get(id(t), "absent") for t in node.input_tensors]
+        if not sources or any(s == "absent" for s in sources):
+            continue  # a branch that does not start at the image input (e.g. a constant)
+        spatial = [s for s in sources if s is not None]
+        if not spatial:  # after Flatten / global pooling: nothing spatial left, field already whole
+            new, row = None, None
+        else:
+            if len({(a.jump, b.jump) for a, b in spatial}) > 1:
+                raise ValueError(f"{layer.name} merges feature maps with different strides (jumps).")
+            axes = max(spatial, key=lambda s: (s[0].field, s[1].field))
+            ranks = {len(tensor.shape) for tensor in node.outputs}
+            new, row = _layer_step(layer, kind, axes, ranks, all_layers)
+        if row is not None:
+            rows.append(row)
+        for tensor in node.outputs:
+            states[id(tensor)] = new
     return rows
 
 
