@@ -775,18 +775,39 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_rise_serves_live_slides(built, browser, tmp_path) -> None:
+WIDGET_NOTEBOOK = "widget_live.ipynb"
+WIDGET_CELL = """\
+import matplotlib.pyplot as plt
+import ipywidgets
+from workshop_utils.display import show_widget
+
+figure, axes = plt.subplots(figsize=(3, 2))
+axes.plot([0, 1], [0, 3])
+show_widget(ipywidgets.IntSlider(value=3, min=1, max=7, description="kernel"), figure)
+"""
+
+
+@pytest.fixture(scope="module")
+def lab(built, tmp_path_factory):
+    """A JupyterLab server (RISE and the widget manager installed) on a folder with the fixture notebooks."""
     if importlib.util.find_spec("jupyterlab_rise") is None:
         _unavailable("jupyterlab-rise is not installed: pip install jupyterlab-rise==0.43.1")
     _, decks = built
     deck = decks[FIXTURE_STEM]
+    tmp_path = tmp_path_factory.mktemp("lab")
     root = tmp_path / "root"
     root.mkdir()
     shutil.copy(deck.notebook, root)
     shutil.copy(deck.notebook.parent / "kernel.png", root)
+    widget_nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "widget-cell", "metadata": {},
+                            "outputs": [], "source": WIDGET_CELL}],
+                 "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+                 "nbformat": 4, "nbformat_minor": 5}
+    (root / WIDGET_NOTEBOOK).write_text(json.dumps(widget_nb), encoding="utf-8")
     port = _free_port()
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "run"),
-               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "ws"))
+               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "ws"),
+               MPLBACKEND="agg", PYTHONPATH=str(REPO))
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={port}",
                "--ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
                f"--ServerApp.root_dir={root}", "--LabApp.extension_manager=readonly"]
@@ -805,12 +826,63 @@ def test_rise_serves_live_slides(built, browser, tmp_path) -> None:
             assert process.poll() is None, (tmp_path / "jupyter.log").read_text()[-3000:]
             assert time.monotonic() < deadline, "JupyterLab did not start within 60 s"
             time.sleep(0.5)
-        url = f"{base}/rise/{deck.notebook.name}"
-        with urllib.request.urlopen(url, timeout=10) as response:
-            assert response.status == 200
-        context = browser.new_context(viewport={"width": 1280, "height": 720})
-        page = context.new_page()
-        recorder = Recorder(context, page)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def test_show_widget_is_live_in_jupyterlab(lab, browser) -> None:
+    """With the widget manager (jupyterlab_widgets) and a kernel, the output renders the live widget, not the PNG."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    recorder = Recorder(context, page)
+    try:
+        page.goto(f"{lab}/lab/tree/{WIDGET_NOTEBOOK}")
+        page.wait_for_selector(".jp-Notebook .jp-CodeCell .jp-InputArea-editor", timeout=LOAD_TIMEOUT_MS)
+        # The status bar reads "Python 3 (ipykernel) | Idle" once the kernel is up: only then run the cell.
+        page.wait_for_function("document.body.innerText.includes('| Idle')", timeout=60_000)
+        output = ".jp-Notebook .jp-CodeCell .jp-OutputArea-output"
+        for attempt in range(3):
+            page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-editor").first.click()
+            page.keyboard.press("Shift+Enter")
+            try:
+                page.wait_for_selector(f"{output} .jupyter-widgets", timeout=30_000)
+                break
+            except Exception:  # a keystroke lost while the page settles: run the cell again
+                if attempt == 2:
+                    raise
+        rendered = page.evaluate(
+            f"""() => {{
+                const out = document.querySelector('{output}');
+                return {{ slider: !!out.querySelector('.widget-slider, .widget-hslider'),
+                          images: out.querySelectorAll('img').length,
+                          mime: out.dataset.mimeType || '',
+                          text: out.textContent.slice(0, 200) }};
+            }}"""
+        )
+        assert rendered["slider"] and rendered["images"] == 0, f"JupyterLab did not render the live widget: {rendered}"
+        assert "Error displaying widget" not in rendered["text"], rendered
+        assert "kernel" in rendered["text"]  # the slider's label
+    finally:
+        context.close()
+
+
+def test_rise_serves_live_slides(built, browser, lab) -> None:
+    _, decks = built
+    deck = decks[FIXTURE_STEM]
+    base = lab
+    url = f"{base}/rise/{deck.notebook.name}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.status == 200
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    recorder = Recorder(context, page)
+    try:
         page.goto(url)
         # RISE lays the notebook out as reveal.js sections: one leaf section per slide and subslide.
         page.wait_for_function(
@@ -832,14 +904,8 @@ def test_rise_serves_live_slides(built, browser, tmp_path) -> None:
             timeout=LOAD_TIMEOUT_MS,
         )
         assert not recorder.outside((base,)), f"requests left localhost: {recorder.outside((base,))}"
-        context.close()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        context.close()
 
 
 if __name__ == "__main__":

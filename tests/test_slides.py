@@ -89,6 +89,26 @@ def test_widget_outputs_carry_a_static_figure(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_saved_widget_state_does_not_hide_the_static_figures(path: Path) -> None:
+    """nbconvert (nbviewer) renders a widget view instead of its PNG when the notebook saved that widget's state."""
+    nb = _read(path)
+    state = nb.get("metadata", {}).get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    saved = set(state.get("state", {}))
+    hidden = [
+        f"cell {i} `{bs.first_line(cell)}`"
+        for i, cell in enumerate(nb["cells"])
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+        and output["data"].get(bs.WIDGET_VIEW_MIME, {}).get("model_id") in saved
+    ]
+    assert not hidden, (
+        f"{path.name}: the notebook saved the state of the widgets in {hidden}, so nbviewer and nbconvert show the "
+        "widget (empty without a kernel) instead of its figure. Execute with "
+        "`jupyter nbconvert --execute --ExecutePreprocessor.store_widget_state=False`, or delete metadata.widgets"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_solution_cells_are_tagged_and_collapsed(path: Path) -> None:
     problems = []
     for i, cell in enumerate(_read(path)["cells"]):

@@ -3,7 +3,15 @@
 A widget's stored output is only a reference to a live model: any static view of the notebook shows nothing.
 :func:`show_widget` displays one output that carries both the widget view and a PNG of the figure the widget
 draws in its default state. JupyterLab, with the widget manager, renders the live widget (its renderer outranks
-``image/png``); everything without a live kernel falls back to the picture.
+``image/png``); everything without a live kernel falls back to the picture:
+
+- the decks (``tools/build_slides.py`` keeps the PNG and drops the widget view);
+- nbconvert's HTML and nbviewer, **provided the notebook saved no widget state** for it: with the state saved
+  (``jupyter nbconvert --execute`` does so unless given ``--ExecutePreprocessor.store_widget_state=False``) they
+  render the widget view instead. ``tests/test_slides.py`` checks the notebooks for this.
+
+Checked in a real JupyterLab by ``tests/test_decks_browser.py::test_show_widget_is_live_in_jupyterlab`` and for
+nbconvert by ``tests/test_display.py``.
 
 Example::
 
