@@ -297,3 +297,48 @@ def test_first_line_names_a_cell_briefly() -> None:
     assert bs.first_line({"source": ["\n", "  def vgg(x):\n", "    pass"]}) == "def vgg(x):"
     assert bs.first_line({"source": ""}) == "(empty)"
     assert len(bs.first_line({"source": "x" * 200})) == 60
+
+
+# ---------------------------------------------------------------------------------------------
+# tools/nbbuild.py writes the tags the deck builder honours
+
+
+def test_nbbuild_writes_tags_the_builder_honours(tmp_path: Path) -> None:
+    from tools import nbbuild
+
+    cells = [
+        nbbuild.md("# Demo"),
+        nbbuild.notes("Timing: talk 5 min"),
+        nbbuild.code("def f(x):\n    raise NotImplementedError"),
+        nbbuild.solution("def f(x):\n    return 2 * x"),
+        nbbuild.code("helper()", hide_input=True, output_slide=True),
+        nbbuild.md("## Appendix — if time allows / at home", appendix=True),
+        nbbuild.notes("Only if there is time.", appendix=True),
+        nbbuild.references(["LeCun, Bottou, Bengio, Haffner (1998). Proc. IEEE 86(11)."]),
+    ]
+    path = nbbuild.write_notebook(tmp_path / "demo.ipynb", cells)
+    nb = _read(path)
+    sol = nb["cells"][3]
+    assert bs.cell_tags(sol) == {"solution"} and sol["metadata"]["jupyter"]["source_hidden"]
+    assert "".join(sol["source"]).startswith("# Solution\n")
+    assert bs.cell_tags(nb["cells"][4]) == {"hide-input", "output-slide"}
+    assert bs.cell_tags(nb["cells"][5]) == bs.cell_tags(nb["cells"][6]) == {"appendix"}
+    deck = bs.deck_notebook(nb)
+    assert [c["id"] for c in deck["cells"]][-3:] == ["nb7", "nb5", "nb6"]  # references, then the appendix
+    with pytest.raises(ValueError, match="no Timing line"):
+        nbbuild.notes("Timing: talk 2 min", appendix=True)
+    with pytest.raises(ValueError, match="every paper"):
+        nbbuild.references([])
+
+
+def test_nbbuild_strips_saved_widget_state(tmp_path: Path) -> None:
+    from tools import nbbuild
+
+    path = nbbuild.write_notebook(tmp_path / "w.ipynb", [nbbuild.md("# W")])
+    nb = _read(path)
+    nb["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    path.write_text(json.dumps(nb))
+    assert nbbuild.main(["strip-widget-state", str(path)]) == 0
+    assert "widgets" not in _read(path)["metadata"]
+    assert nbbuild.strip_widget_state(path) is False
+    assert nbbuild.main(["oops"]) == 2
