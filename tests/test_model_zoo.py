@@ -1,0 +1,58 @@
+"""The day's model zoo: entries build, counts match Keras where Keras has the model, quoted figures are sane."""
+
+from __future__ import annotations
+
+import pytest
+
+import keras
+
+from workshop_utils import model_zoo
+
+
+def test_every_entry_is_quoted_with_a_source_and_a_notebook():
+    names = [entry.name for entry in model_zoo.DAY_MODELS]
+    assert len(names) == len(set(names)) == 13
+    for entry in model_zoo.DAY_MODELS:
+        assert entry.source and entry.notebook[:2].isdigit()
+        assert entry.quoted_top1 is None or 0.5 < entry.quoted_top1 < 0.85
+
+
+def test_unknown_name_lists_the_choices():
+    with pytest.raises(KeyError, match="ResNet-50"):
+        model_zoo.entry("ResNet-51")
+
+
+@pytest.mark.parametrize("name,params", [("MobileNet 0.5", 1_342_536), ("SqueezeNet 1.0", 1_248_424),
+                                         ("ShuffleNet 1x (g=3)", None)])
+def test_small_entries_build_at_224(name, params):
+    model = model_zoo.entry(name).build()
+    assert model.input_shape == (None, 224, 224, 3)
+    assert model.output_shape == (None, 1000)
+    if params is not None:
+        assert model.count_params() == params
+    keras.backend.clear_session()
+
+
+def test_measure_and_format_one_model():
+    rows = model_zoo.measure_models([model_zoo.entry("MobileNet 0.5")], batch_size=2, repeats=1, warmup=0)
+    (row,) = rows
+    assert row.params == 1_342_536 and row.macs > 100e6
+    assert row.latency_ms_batch1 > 0 and row.images_per_second > 0
+    text = model_zoo.format_rows(rows, ceiling_gflops=100.0)
+    assert "MobileNet 0.5" in text and "63.7%" in text
+    bigger = model_zoo.ZooRow("twice", "dense conv", row.params, 2 * row.macs, 2 * row.latency_ms_batch1,
+                              2 * row.latency_ms_batch, 2, None)
+    assert bigger.gflops_per_second == pytest.approx(row.gflops_per_second)
+    figure = model_zoo.plot_macs_vs_latency([row, bigger], ceiling_gflops=100.0)
+    assert len(figure.axes) == 2
+
+
+def test_bad_measurement_arguments():
+    with pytest.raises(ValueError, match="repeats"):
+        model_zoo.measure_models([], repeats=0)
+    with pytest.raises(ValueError, match="no rows"):
+        model_zoo.plot_macs_vs_latency([])
+
+
+def test_matmul_ceiling_is_positive():
+    assert model_zoo.matmul_ceiling_gflops(size=128, repeats=2) > 0

@@ -1,0 +1,301 @@
+"""Every architecture of the day in one place: counted, timed on this machine, beside its paper's ImageNet top-1.
+
+The closing chart of notebook 09 (the deck's "State-of-the-art: # of parameters, # of FLOPs") and
+``benchmarks/bench_latency.py`` both read :data:`DAY_MODELS`. Each entry builds its network with random weights
+(nothing is downloaded): from the workshop's reference implementations in :mod:`workshop_utils.architectures`, or
+from ``keras.applications`` where Keras has the model (the counts are the same; notebooks 04, 07 and 08 assert it).
+All are built at 224x224 except AlexNet, whose layer arithmetic needs 227x227.
+
+Top-1 figures are **quoted** from each paper (single model; the crop protocol is in ``source``), not measured
+here: the models are untrained. GoogLeNet's paper reports top-5 only.
+
+Example::
+
+    from workshop_utils.model_zoo import DAY_MODELS, measure_models
+    rows = measure_models(DAY_MODELS[:3], repeats=3)
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+import keras
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """One architecture of the day.
+
+    Attributes:
+        name: display name.
+        notebook: the notebook that teaches it.
+        build: builds the ImageNet-size network (random weights).
+        quoted_top1: ImageNet top-1 accuracy **quoted** from ``source`` (``None`` where the paper gives none).
+        source: paper, table and protocol of the quoted figure.
+        kind: what dominates its layers, for the chart's colours ("dense conv", "depthwise", "grouped", ...).
+
+    Example::
+
+        entry = ZooEntry("ResNet-50", "07_resnet", build, 0.7715, "He et al. 2016, table 3, 10-crop", "dense conv")
+    """
+
+    name: str
+    notebook: str
+    build: Callable[[], keras.Model]
+    quoted_top1: float | None
+    source: str
+    kind: str
+
+
+def _alexnet() -> keras.Model:
+    from workshop_utils.architectures.alexnet import alexnet
+
+    return alexnet()
+
+
+def _googlenet() -> keras.Model:
+    from workshop_utils.architectures.googlenet import googlenet
+
+    return googlenet(auxiliary_classifiers=False)
+
+
+def _mobilenet(alpha: float) -> Callable[[], keras.Model]:
+    def build() -> keras.Model:
+        from workshop_utils.architectures.mobilenet import mobilenet
+
+        return mobilenet(alpha=alpha, input_size=224)
+
+    return build
+
+
+def _shufflenet() -> keras.Model:
+    from workshop_utils.architectures.shufflenet import shufflenet_v1
+
+    return shufflenet_v1(groups=3)
+
+
+def _squeezenet() -> keras.Model:
+    from workshop_utils.architectures.squeezenet import squeezenet
+
+    return squeezenet("1.0")
+
+
+def _resnet(depth: int) -> Callable[[], keras.Model]:
+    def build() -> keras.Model:
+        from workshop_utils.architectures.resnet import resnet
+
+        return resnet(depth)
+
+    return build
+
+
+def _resnext50() -> keras.Model:
+    from workshop_utils.architectures.resnet import resnext
+
+    return resnext(50, cardinality=32, width_per_group=4)
+
+
+def _keras_application(name: str) -> Callable[[], keras.Model]:
+    def build() -> keras.Model:
+        return getattr(keras.applications, name)(weights=None, input_shape=(224, 224, 3))
+
+    return build
+
+
+#: The day's architectures, in the order of the day. Quoted top-1 = 100% - the paper's top-1 error.
+DAY_MODELS: tuple[ZooEntry, ...] = (
+    ZooEntry("AlexNet", "02_kernel_size_alexnet_vgg", _alexnet, 0.593,
+             "Krizhevsky et al. 2012, table 2: 1 CNN, 40.7% top-1 error (ILSVRC-2012 val)", "dense conv + big FC"),
+    ZooEntry("VGG-16", "02_kernel_size_alexnet_vgg", _keras_application("VGG16"), 0.744,
+             "Simonyan & Zisserman 2015, table 3: config D, 25.6% top-1 error (single scale)", "dense conv + big FC"),
+    ZooEntry("GoogLeNet", "03_inception_1x1_conv", _googlenet, None,
+             "Szegedy et al. 2015 report top-5 only (6.67% error, ensemble)", "branches"),
+    ZooEntry("Inception-v3", "03_inception_1x1_conv", _keras_application("InceptionV3"), 0.788,
+             "Szegedy et al. 2016, table 3: 21.2% top-1 error, single crop at 299x299", "branches"),
+    ZooEntry("MobileNet 1.0", "04_depthwise_mobilenet", _mobilenet(1.0), 0.706,
+             "Howard et al. 2017, table 6: 1.0 MobileNet-224", "depthwise"),
+    ZooEntry("MobileNet 0.5", "04_depthwise_mobilenet", _mobilenet(0.5), 0.637,
+             "Howard et al. 2017, table 6: 0.5 MobileNet-224", "depthwise"),
+    ZooEntry("Xception", "04_depthwise_mobilenet", _keras_application("Xception"), 0.790,
+             "Chollet 2017, table 1: single crop at 299x299", "depthwise"),
+    ZooEntry("ShuffleNet 1x (g=3)", "05_shufflenet", _shufflenet, 0.674,
+             "Zhang et al. 2018, table 2: ShuffleNet 1x, g=3, 32.6% top-1 error", "grouped + depthwise"),
+    ZooEntry("SqueezeNet 1.0", "06_squeezenet", _squeezenet, 0.575,
+             "Iandola et al. 2016, table 2: 57.5% top-1", "1x1 + branches"),
+    ZooEntry("ResNet-18", "07_resnet", _resnet(18), 0.7212,
+             "He et al. 2016, table 2: 27.88% top-1 error (10-crop)", "dense conv"),
+    ZooEntry("ResNet-50", "07_resnet", _keras_application("ResNet50"), 0.7715,
+             "He et al. 2016, table 3: 22.85% top-1 error (10-crop)", "dense conv"),
+    ZooEntry("ResNeXt-50 (32x4d)", "07_resnet", _resnext50, 0.778,
+             "Xie et al. 2017, table 3: 22.2% top-1 error (single crop)", "grouped"),
+    ZooEntry("DenseNet-121", "08_densenet", _keras_application("DenseNet121"), 0.7498,
+             "Huang et al. 2017, table 3: 25.02% top-1 error (single crop)", "dense conv + concat"),
+)
+
+
+def entry(name: str) -> ZooEntry:
+    """The entry called ``name`` (as in :data:`DAY_MODELS`); a clear error lists the names otherwise.
+
+    Example::
+
+        entry("ResNet-50").build().count_params()
+    """
+    for item in DAY_MODELS:
+        if item.name == name:
+            return item
+    raise KeyError(f"no architecture called {name!r}; choose one of: {', '.join(e.name for e in DAY_MODELS)}.")
+
+
+def matmul_ceiling_gflops(size: int = 1024, repeats: int = 5) -> float:
+    """This machine's float32 matmul speed through the Keras backend: the most GFLOP/s any model here can reach.
+
+    One warm-up product (traces and allocates), then the median of ``repeats`` timed ones; 2 size^3 FLOPs each.
+
+    Example::
+
+        print(f"{matmul_ceiling_gflops():.0f} GFLOP/s")
+    """
+    from keras import ops
+
+    rng = np.random.default_rng(0)
+    a = ops.convert_to_tensor(rng.standard_normal((size, size), dtype=np.float32))
+    b = ops.convert_to_tensor(rng.standard_normal((size, size), dtype=np.float32))
+    ops.convert_to_numpy(ops.matmul(a, b))
+    times = []
+    for _ in range(max(int(repeats), 1)):
+        start = time.perf_counter()
+        ops.convert_to_numpy(ops.matmul(a, b))  # to NumPy: waits for the result on asynchronous backends
+        times.append(time.perf_counter() - start)
+    return 2 * size**3 / float(np.median(times)) / 1e9
+
+
+@dataclass(frozen=True)
+class ZooRow:
+    """Counted and measured figures for one architecture (latency: median of the repeats)."""
+
+    name: str
+    kind: str
+    params: int
+    macs: int
+    latency_ms_batch1: float
+    latency_ms_batch: float
+    batch_size: int
+    quoted_top1: float | None
+
+    @property
+    def images_per_second(self) -> float:
+        """Throughput at the large batch."""
+        return 1000.0 * self.batch_size / self.latency_ms_batch
+
+    @property
+    def gflops_per_second(self) -> float:
+        """Achieved forward GFLOP/s at the large batch (2 FLOPs per multiply-add)."""
+        return 2 * self.macs * self.images_per_second / 1e9
+
+    @property
+    def ms_per_mmac(self) -> float:
+        """Milliseconds per million multiply-adds at batch 1: how far latency is from being 'just MACs'."""
+        return self.latency_ms_batch1 / (self.macs / 1e6)
+
+
+def measure_models(entries: Sequence[ZooEntry] = DAY_MODELS, batch_size: int = 32, repeats: int = 5,
+                   warmup: int = 1, progress: Callable[[str], None] | None = None) -> list[ZooRow]:
+    """Build, count and time each architecture; the model is freed before the next is built.
+
+    Args:
+        entries: which architectures (default: all of :data:`DAY_MODELS`).
+        batch_size: the large batch for throughput (batch 1 is always timed too).
+        repeats: timed calls per batch size (the median is kept).
+        warmup: untimed calls first (tracing, allocation).
+        progress: called with a line per model, e.g. ``print``.
+
+    Example::
+
+        rows = measure_models([entry("ResNet-18")], repeats=2)
+    """
+    from workshop_utils import flops
+    from workshop_utils.latency import measure_latency
+
+    if batch_size < 1 or repeats < 1 or warmup < 0:
+        raise ValueError(f"need batch_size >= 1, repeats >= 1, warmup >= 0; got {batch_size}, {repeats}, {warmup}.")
+    rows = []
+    for item in entries:
+        model = item.build()
+        cost = flops.profile(model)
+        single = measure_latency(model, batch_size=1, repeats=repeats, warmup=warmup)
+        batched = measure_latency(model, batch_size=batch_size, repeats=repeats, warmup=warmup)
+        rows.append(ZooRow(item.name, item.kind, cost.params, cost.macs, single.ms_per_batch,
+                           batched.ms_per_batch, batch_size, item.quoted_top1))
+        if progress is not None:
+            progress(f"{item.name}: {cost.params:,} params, {cost.macs / 1e9:.2f} G MACs, "
+                     f"{single.ms_per_batch:.1f} ms at batch 1, {rows[-1].images_per_second:.1f} images/s")
+        del model
+        keras.backend.clear_session()
+        gc.collect()
+    return rows
+
+
+def format_rows(rows: Sequence[ZooRow], ceiling_gflops: float | None = None) -> str:
+    """The chart's table as fixed-width text, optionally with achieved GFLOP/s as a share of the matmul ceiling.
+
+    Example::
+
+        print(format_rows(rows, matmul_ceiling_gflops()))
+    """
+    header = (f"{'architecture':<20} {'params':>12} {'MACs':>8} {'ms @1':>8} {'ms @N':>9} {'img/s':>7} "
+              f"{'GFLOP/s':>8} {'% ceil':>7} {'top-1 (quoted)':>14}")
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        share = f"{row.gflops_per_second / ceiling_gflops:.0%}" if ceiling_gflops else "-"
+        top1 = f"{row.quoted_top1:.1%}" if row.quoted_top1 is not None else "n/a"
+        lines.append(f"{row.name:<20} {row.params:>12,} {row.macs / 1e9:>7.2f}G {row.latency_ms_batch1:>8.1f} "
+                     f"{row.latency_ms_batch:>9.1f} {row.images_per_second:>7.1f} {row.gflops_per_second:>8.1f} "
+                     f"{share:>7} {top1:>14}")
+    return "\n".join(lines)
+
+
+def plot_macs_vs_latency(rows: Sequence[ZooRow], ceiling_gflops: float | None = None):  # -> Figure
+    """Two panels: latency at batch 1 against MACs (log-log), and achieved GFLOP/s per architecture.
+
+    Points above the trend line are slower than their MACs say: that is the day's "MACs are not speed".
+
+    Example::
+
+        plot_macs_vs_latency(rows, ceiling_gflops=300.0)
+    """
+    import matplotlib.pyplot as plt
+
+    if not rows:
+        raise ValueError("no rows to plot: measure some models first (measure_models).")
+    kinds = sorted({row.kind for row in rows})
+    colours = {kind: plt.cm.tab10(index % 10) for index, kind in enumerate(kinds)}
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
+    macs = np.array([row.macs / 1e9 for row in rows])
+    latency = np.array([row.latency_ms_batch1 for row in rows])
+    for row, x, y in zip(rows, macs, latency):
+        left.scatter(x, y, s=50, color=colours[row.kind])
+        left.annotate(row.name, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=8)
+    # A least-squares line in log space: where the MACs alone would put each model.
+    slope, intercept = np.polyfit(np.log(macs), np.log(latency), 1)
+    grid = np.geomspace(macs.min(), macs.max(), 50)
+    left.plot(grid, np.exp(intercept) * grid**slope, color="grey", linestyle="--", linewidth=1, label="fit: latency ~ MACs")
+    left.set(xscale="log", yscale="log", xlabel="G multiply-adds per image (counted)",
+             ylabel="latency at batch 1 (ms, measured)", title="MACs vs measured latency")
+    for kind in kinds:
+        left.scatter([], [], color=colours[kind], label=kind)
+    left.legend(fontsize=7, loc="upper left")
+    order = np.argsort([row.gflops_per_second for row in rows])
+    names = [rows[i].name for i in order]
+    right.barh(names, [rows[i].gflops_per_second for i in order], color=[colours[rows[i].kind] for i in order])
+    if ceiling_gflops:
+        right.axvline(ceiling_gflops, color="black", linestyle=":", label=f"matmul ceiling {ceiling_gflops:.0f}")
+        right.legend(fontsize=7, loc="lower right")
+    right.set(xlabel=f"achieved GFLOP/s at batch {rows[0].batch_size}", title="How much of the machine each uses")
+    right.tick_params(axis="y", labelsize=8)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,367 @@
+"""Neural ODEs (Chen, Rubanova, Bettencourt & Duvenaud, NeurIPS 2018, arXiv:1806.07366) in plain ``keras.ops``.
+
+A residual block computes ``h + G(h)``: one Euler step of ``dh/dt = G(h, t)`` with step 1. An ODE block keeps
+**one** ``G`` and integrates it from t = 0 to 1 with a fixed-step solver, so depth becomes the number of solver
+steps and the parameters do not grow with it. Everything here is written with ``keras.ops``, so it runs on
+every backend and gradients flow through the solver by ordinary backpropagation (the paper's adjoint method, which
+re-solves the ODE backwards to save memory, is not used).
+
+* :class:`ODEFunction` -- ``G(h, t)``: norm, ReLU, 3x3 conv on ``[h, t]``, norm, ReLU, 3x3 conv on ``[h, t]``
+  (the time enters as an extra constant channel, as in the paper's ODE-Net).
+* :class:`ODEBlock` -- integrates one ``G`` with Euler or RK4 over ``steps`` fixed steps.
+* :class:`ResidualStack` -- the discrete twin: ``blocks`` residual blocks ``h + G_i(h, t_i)``, each with its own
+  weights (the deck's ``resnet(h)``).
+* :func:`ode_classifier` / :func:`resnet_classifier` -- the same stem and head around either.
+* :class:`ODETrajectory` -- a small ODE fitted to irregularly sampled 2-D observations (the deck's "health
+  records taken at random times").
+
+Example::
+
+    model = ode_classifier((32, 32, 3), classes=10, channels=32, steps=4, method="rk4")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import keras
+from keras import layers, ops
+
+#: Solvers and how many evaluations of G each step costs.
+EVALUATIONS_PER_STEP: dict[str, int] = {"euler": 1, "rk4": 4}
+
+
+def _check_method(method: str) -> str:
+    if method not in EVALUATIONS_PER_STEP:
+        raise ValueError(f"method must be one of {', '.join(map(repr, EVALUATIONS_PER_STEP))}; got {method!r}.")
+    return method
+
+
+def _check_positive_int(what: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def _with_time(h: Any, t: Any) -> Any:
+    """Append the time as one constant channel, so G can depend on t."""
+    return ops.concatenate([h, ops.ones_like(h[..., :1]) * t], axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="workshop_utils")
+class ODEFunction(layers.Layer):
+    """``G(h, t)``: the right-hand side of ``dh/dt = G(h, t)`` for feature maps with ``channels`` channels.
+
+    Group normalisation rather than batch norm: G is evaluated at several times per step, and batch statistics
+    would change with t (the paper's ODE-Net uses group norm for this reason).
+
+    Example::
+
+        G = ODEFunction(32); dh = G(h, 0.5)
+    """
+
+    def __init__(self, channels: int, groups: int = 8, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.channels = _check_positive_int("channels", channels)
+        self.groups = min(_check_positive_int("groups", groups), self.channels)
+        if self.channels % self.groups:
+            raise ValueError(f"channels ({channels}) must be divisible by groups ({self.groups}).")
+        self.norm_in = layers.GroupNormalization(self.groups, name="norm_in")
+        self.conv_a = layers.Conv2D(self.channels, 3, padding="same", name="conv_a")
+        self.norm_mid = layers.GroupNormalization(self.groups, name="norm_mid")
+        self.conv_b = layers.Conv2D(self.channels, 3, padding="same", name="conv_b")
+
+    def build(self, input_shape: tuple) -> None:
+        if input_shape[-1] != self.channels:
+            raise ValueError(f"ODEFunction({self.channels}) got {input_shape[-1]} channels; the state's channel "
+                             f"count must stay the same through an ODE.")
+        with_time = (*input_shape[:-1], self.channels + 1)
+        self.norm_in.build(input_shape)
+        self.conv_a.build(with_time)
+        self.norm_mid.build(input_shape)
+        self.conv_b.build(with_time)
+
+    def call(self, h: Any, t: Any = 0.0) -> Any:
+        x = ops.relu(self.norm_in(h))
+        x = self.conv_a(_with_time(x, t))
+        x = ops.relu(self.norm_mid(x))
+        return self.conv_b(_with_time(x, t))
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
+
+    def macs_per_evaluation(self, height: int, width: int) -> int:
+        """Multiply-adds of one evaluation of G on a height x width map: two 3x3 convs over channels + 1."""
+        return 2 * height * width * 9 * (self.channels + 1) * self.channels
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "channels": self.channels, "groups": self.groups}
+
+
+def euler_step(G: Any, h: Any, t: float, dt: float) -> Any:
+    """One explicit Euler step: ``h + dt * G(h, t)``. With dt = 1 this *is* a residual block."""
+    return h + dt * G(h, t=t)
+
+
+def rk4_step(G: Any, h: Any, t: float, dt: float) -> Any:
+    """One classic Runge-Kutta step (4 evaluations of G, error O(dt^5) per step)."""
+    # t goes by keyword: a Keras layer takes only tensors positionally.
+    k1 = G(h, t=t)
+    k2 = G(h + 0.5 * dt * k1, t=t + 0.5 * dt)
+    k3 = G(h + 0.5 * dt * k2, t=t + 0.5 * dt)
+    k4 = G(h + dt * k3, t=t + dt)
+    return h + (dt / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+
+STEPPERS = {"euler": euler_step, "rk4": rk4_step}
+
+
+def odeint_fixed(G: Any, h0: Any, t0: float, t1: float, steps: int, method: str = "rk4") -> Any:
+    """Integrate ``dh/dt = G(h, t)`` from ``t0`` to ``t1`` in ``steps`` equal steps; differentiable end to end.
+
+    Example::
+
+        h1 = odeint_fixed(lambda h, t: -h, ops.ones((1,)), 0.0, 1.0, steps=8)   # ~exp(-1)
+    """
+    step = STEPPERS[_check_method(method)]
+    steps = _check_positive_int("steps", steps)
+    dt = (t1 - t0) / steps
+    h = h0
+    for index in range(steps):
+        h = step(G, h, t0 + index * dt, dt)
+    return h
+
+
+@keras.saving.register_keras_serializable(package="workshop_utils")
+class ODEBlock(layers.Layer):
+    """An ODE-Net block: one shared :class:`ODEFunction` integrated from t = 0 to 1 in ``steps`` fixed steps.
+
+    ``steps`` can be changed after training (``block.steps = 8``) to evaluate the same weights with a finer
+    solver; call the model directly afterwards (``model(x)``), since ``predict`` keeps its traced function.
+
+    Example::
+
+        h = ODEBlock(32, steps=4, method="rk4")(h)
+    """
+
+    def __init__(self, channels: int, steps: int = 4, method: str = "rk4", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.channels = _check_positive_int("channels", channels)
+        self.steps = _check_positive_int("steps", steps)
+        self.method = _check_method(method)
+        self.function = ODEFunction(self.channels, name="G")
+
+    def build(self, input_shape: tuple) -> None:
+        self.function.build(input_shape)
+
+    def call(self, h: Any) -> Any:
+        return odeint_fixed(self.function, h, 0.0, 1.0, self.steps, self.method)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
+
+    @property
+    def evaluations(self) -> int:
+        """Evaluations of G per forward pass: the ODE block's "depth"."""
+        return self.steps * EVALUATIONS_PER_STEP[self.method]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "channels": self.channels, "steps": self.steps, "method": self.method}
+
+
+@keras.saving.register_keras_serializable(package="workshop_utils")
+class ResidualStack(layers.Layer):
+    """The discrete twin of :class:`ODEBlock`: ``blocks`` residual blocks ``h + G_i(h, t_i)``, weights not shared.
+
+    Each block is one Euler step of length 1/blocks with its own G (the deck's ``resnet(h)`` loop, θ[t] per step).
+
+    Example::
+
+        h = ResidualStack(32, blocks=4)(h)    # 4x the parameters of ODEBlock(32)
+    """
+
+    def __init__(self, channels: int, blocks: int = 4, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.channels = _check_positive_int("channels", channels)
+        self.blocks = _check_positive_int("blocks", blocks)
+        self.functions = [ODEFunction(self.channels, name=f"G{index + 1}") for index in range(self.blocks)]
+
+    def build(self, input_shape: tuple) -> None:
+        for function in self.functions:
+            function.build(input_shape)
+
+    def call(self, h: Any) -> Any:
+        dt = 1.0 / self.blocks
+        for index, function in enumerate(self.functions):
+            h = euler_step(function, h, index * dt, dt)
+        return h
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
+
+    @property
+    def evaluations(self) -> int:
+        return self.blocks
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "channels": self.channels, "blocks": self.blocks}
+
+
+def _stack_macs(layer: Any, input_shapes: Sequence[tuple], output_shapes: Sequence[tuple]) -> int:
+    """Cost rule for the flops counter: evaluations x the MACs of one G (norms and adds are not MACs)."""
+    height, width, _ = input_shapes[0][-3:]  # shapes come without the batch dimension
+    function = layer.function if isinstance(layer, ODEBlock) else layer.functions[0]
+    return layer.evaluations * function.macs_per_evaluation(int(height), int(width))
+
+
+def _register_costs() -> None:
+    from workshop_utils import flops
+
+    flops.register_cost(ODEBlock, _stack_macs)
+    flops.register_cost(ResidualStack, _stack_macs)
+
+
+def _classifier(core: layers.Layer, input_shape: tuple[int, int, int], classes: int, channels: int,
+                name: str) -> keras.Model:
+    """Shared stem and head: 3x3/2 conv + BN + ReLU, the core at half resolution, norm + ReLU, GAP, softmax."""
+    inputs = keras.Input(input_shape, name="image")
+    x = layers.Conv2D(channels, 3, strides=2, padding="same", use_bias=False, name="stem_conv")(inputs)
+    x = layers.BatchNormalization(momentum=0.9, name="stem_bn")(x)
+    x = layers.Activation("relu", name="stem_relu")(x)
+    x = core(x)
+    x = layers.GroupNormalization(min(8, channels), name="head_norm")(x)
+    x = layers.Activation("relu", name="head_relu")(x)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def ode_classifier(input_shape: tuple[int, int, int] = (32, 32, 3), classes: int = 10, channels: int = 32,
+                   steps: int = 4, method: str = "rk4") -> keras.Model:
+    """A small ODE-Net: stem, one :class:`ODEBlock` (one G, ``steps`` solver steps), head.
+
+    Example::
+
+        ode_classifier(steps=4, method="rk4").count_params()
+    """
+    core = ODEBlock(channels, steps=steps, method=method, name="ode_block")
+    return _classifier(core, input_shape, classes, channels, name=f"odenet_{method}{steps}")
+
+
+def resnet_classifier(input_shape: tuple[int, int, int] = (32, 32, 3), classes: int = 10, channels: int = 32,
+                      blocks: int = 4) -> keras.Model:
+    """The same stem and head around :class:`ResidualStack`: ``blocks`` residual blocks with their own G.
+
+    Example::
+
+        resnet_classifier(blocks=1).count_params() == ode_classifier().count_params()   # True
+    """
+    core = ResidualStack(channels, blocks=blocks, name="residual_stack")
+    return _classifier(core, input_shape, classes, channels, name=f"resnet_{blocks}blocks")
+
+
+def evaluate_accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray, batch_size: int = 500) -> float:
+    """Accuracy from direct calls (not ``predict``), so a changed ``ODEBlock.steps`` takes effect.
+
+    Images are uint8 (a :class:`~workshop_utils.data.Dataset`'s) or floats already in [0, 1].
+
+    Example::
+
+        evaluate_accuracy(model, dataset.x_test, dataset.y_test)
+    """
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels.")
+    scale = 255.0 if images.dtype == np.uint8 else 1.0
+    correct = 0
+    for start in range(0, len(images), batch_size):
+        batch = images[start:start + batch_size].astype("float32") / scale
+        scores = ops.convert_to_numpy(model(batch, training=False))
+        correct += int(np.sum(np.argmax(scores, axis=-1) == labels[start:start + batch_size]))
+    return correct / max(len(labels), 1)
+
+
+# --- Irregularly sampled time series -----------------------------------------------------------------------------
+
+#: The hidden dynamics of :func:`irregular_spiral`: a damped rotation, dz/dt = A z.
+SPIRAL_MATRIX = np.array([[-0.1, 2.0], [-2.0, -0.1]], dtype="float32")
+
+
+def irregular_spiral(samples: int = 25, t_max: float = 5.0, noise: float = 0.03,
+                     seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A 2-D damped spiral observed at ``samples`` random, sorted times in [0, t_max], with Gaussian noise.
+
+    Returns ``(times, observations, true_states)``; the truth is exact (matrix exponential of the linear ODE).
+
+    Example::
+
+        times, observed, truth = irregular_spiral(25, seed=0)
+    """
+    samples = _check_positive_int("samples", samples)
+    rng = np.random.default_rng(seed)
+    times = np.sort(rng.uniform(0.0, t_max, size=samples)).astype("float32")
+    truth = spiral_truth(times)
+    observed = truth + rng.normal(scale=noise, size=truth.shape).astype("float32")
+    return times, observed.astype("float32"), truth
+
+
+def spiral_truth(times: np.ndarray, start: Sequence[float] = (1.0, 0.0)) -> np.ndarray:
+    """The exact spiral z(t) = exp(tA) z(0) at the given times (eigen-decomposition of A)."""
+    values, vectors = np.linalg.eig(SPIRAL_MATRIX.astype("float64"))
+    coefficients = np.linalg.solve(vectors, np.asarray(start, dtype="float64"))
+    states = (vectors @ (coefficients[:, None] * np.exp(values[:, None] * np.asarray(times)[None, :]))).real.T
+    return states.astype("float32")
+
+
+@keras.saving.register_keras_serializable(package="workshop_utils")
+class ODETrajectory(layers.Layer):
+    """Fits ``dz/dt = MLP(z)`` to observations at irregular times: input times (batch, T), output states (batch, T, 2).
+
+    The start state is a trainable weight; between consecutive observation times the ODE is integrated with
+    ``substeps`` RK4 steps, whatever the gap, which is what a discrete RNN cannot do without tricks.
+
+    Example::
+
+        model = keras.Sequential([keras.Input((T,)), ODETrajectory(hidden=32)])
+    """
+
+    def __init__(self, hidden: int = 32, state_size: int = 2, substeps: int = 2, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hidden = _check_positive_int("hidden", hidden)
+        self.state_size = _check_positive_int("state_size", state_size)
+        self.substeps = _check_positive_int("substeps", substeps)
+        self.layer_in = layers.Dense(self.hidden, activation="tanh", name="mlp_in")
+        self.layer_out = layers.Dense(self.state_size, name="mlp_out")
+
+    def build(self, input_shape: tuple) -> None:
+        self.start = self.add_weight(shape=(self.state_size,), initializer="zeros", name="start_state")
+        self.layer_in.build((None, self.state_size))
+        self.layer_out.build((None, self.hidden))
+
+    def dynamics(self, z: Any, t: Any = 0.0) -> Any:
+        return self.layer_out(self.layer_in(z))
+
+    def call(self, times: Any) -> Any:
+        steps = times.shape[-1]
+        z = ops.zeros_like(times[:, :1]) + self.start      # (batch, state): every sequence starts at start_state
+        t = ops.zeros_like(times[:, :1])
+        states = []
+        for index in range(steps):
+            dt = (times[:, index:index + 1] - t) / self.substeps
+            for _ in range(self.substeps):
+                z = rk4_step(self.dynamics, z, 0.0, dt)
+            t = times[:, index:index + 1]
+            states.append(z)
+        return ops.stack(states, axis=1)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (input_shape[0], input_shape[1], self.state_size)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "hidden": self.hidden, "state_size": self.state_size,
+                "substeps": self.substeps}
+
+
+_register_costs()
