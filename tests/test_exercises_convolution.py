@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from workshop_utils.exercises import convolution as ex
+from workshop_utils.exercises import FAIL_PREFIX, PASS_PREFIX
 from workshop_utils.exercises.convolution import CASES, check_conv2d, conv2d, keras_conv2d, same_padding
 
 
@@ -61,7 +62,7 @@ def test_checker_passes_the_reference_and_an_independent_solution() -> None:
     for fn in (conv2d, solution):
         result = check_conv2d(fn)
         assert result.passed and bool(result), result.message
-        assert result.message.startswith("Pass") and result.mistake == ""
+        assert result.message.startswith(PASS_PREFIX) and result.mistake == ""
         assert repr(result) == result.message
 
 
@@ -114,7 +115,7 @@ def _returns_list(x, kernel, stride=1, padding="valid"):
 @pytest.mark.parametrize(
     ("fn", "mistake", "words"),
     [
-        (_stub, "not_written", "Not written yet"),
+        (_stub, "not_written", "not written yet"),
         (_flipped, "flipped_kernel", "flipped"),
         (_odd_zero_before, "padding", "bottom/right"),
         (_symmetric_floor, "padding", "both sides"),
@@ -130,6 +131,7 @@ def _returns_list(x, kernel, stride=1, padding="valid"):
 def test_checker_names_the_mistake(fn, mistake: str, words: str) -> None:
     result = check_conv2d(fn)
     assert not result.passed and not bool(result)
+    assert result.message.startswith(FAIL_PREFIX)
     assert result.mistake == mistake, result.message
     assert words in result.message, result.message
     assert result.case is not None or mistake == "not_written"

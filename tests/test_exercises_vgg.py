@@ -8,14 +8,23 @@ import keras
 import pytest
 from keras import layers
 
+from workshop_utils.exercises import FAIL_PREFIX, PASS_PREFIX
+from workshop_utils.exercises import vgg as vgg_exercise
 from workshop_utils.exercises.vgg import (
     KERAS_VGG16_PARAMS,
     CheckResult,
     build_vgg16,
     check_vgg_block,
-    keras_vgg16_reference,
+    reference_from_model,
     reference_vgg_block,
 )
+
+
+@pytest.fixture(autouse=True)
+def shared_vgg16(keras_vgg16: keras.Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checker reads Keras' VGG-16 from the session's one build (conftest.py), not from a second one."""
+    reference = reference_from_model(keras_vgg16)
+    monkeypatch.setattr(vgg_exercise, "keras_vgg16_reference", lambda: reference)
 
 
 def solution(x, filters, convs):
@@ -121,41 +130,44 @@ def relu_before_conv(x, filters, convs):
 
 
 @pytest.mark.parametrize(
-    ("wrong", "hint"),
+    ("wrong", "mistake", "hint"),
     [
-        (stub, "Not written yet"),
-        (missing_pooling, "No pooling"),
-        (pooling_per_conv, "not after every conv"),
-        (valid_padding, "padding='same'"),
-        (no_bias, "use_bias"),
-        (no_activation, "no activation"),
-        (sigmoid_activation, "sigmoid"),
-        (relu_on_last_only, "Only the last conv"),
-        (average_pooling, "max pooling"),
-        (two_convs_always, "exactly `convs`"),
-        (five_by_five, "3x3"),
-        (with_batch_norm, "BatchNormalization"),
-        (returns_nothing, "Return the block's output"),
-        (unchained_convs, "x = layers.Conv2D(...)(x)"),
-        (relu_before_conv, "numbers differ"),
+        (stub, "not_written", "Not written yet"),
+        (missing_pooling, "no_pooling", "No pooling"),
+        (pooling_per_conv, "pool_per_conv", "not after every conv"),
+        (valid_padding, "padding", "padding='same'"),
+        (no_bias, "no_bias", "use_bias"),
+        (no_activation, "no_activation", "no activation"),
+        (sigmoid_activation, "wrong_activation", "sigmoid"),
+        (relu_on_last_only, "relu_on_last_only", "Only the last conv"),
+        (average_pooling, "average_pooling", "max pooling"),
+        (two_convs_always, "conv_count", "exactly `convs`"),
+        (five_by_five, "kernel_size", "3x3"),
+        (with_batch_norm, "batch_norm", "BatchNormalization"),
+        (returns_nothing, "not_a_tensor", "Return the block's output"),
+        (unchained_convs, "conv_count", "x = layers.Conv2D(...)(x)"),
+        (relu_before_conv, "wrong_numbers", "numbers differ"),
     ],
     ids=lambda value: getattr(value, "__name__", None),
 )
-def test_wrong_answers_get_their_hint(wrong: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_wrong_answers_get_their_hint(
+    wrong: Callable, mistake: str, hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     result = check_vgg_block(wrong, seed=3)
     assert isinstance(result, CheckResult)
-    assert not result.passed
+    assert not result.passed and result.message.startswith(FAIL_PREFIX)
+    assert result.mistake == mistake, result.message
     assert hint in result.message, result.message
-    assert capsys.readouterr().out.strip() == result.message  # verbose prints exactly the verdict
+    assert capsys.readouterr().out == ""  # the result displays itself; the checker prints nothing
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_hard_coded_conv_count_fails_whatever_the_random_configuration(seed: int) -> None:
-    assert not check_vgg_block(two_convs_always, seed=seed, verbose=False).passed
+    assert not check_vgg_block(two_convs_always, seed=seed).passed
 
 
-def test_keras_reference_is_vgg16() -> None:
-    reference = keras_vgg16_reference()
+def test_keras_reference_is_vgg16(keras_vgg16: keras.Model) -> None:
+    reference = reference_from_model(keras_vgg16)
     assert reference.params == KERAS_VGG16_PARAMS == 138_357_544
     assert reference.block_shapes == ((112, 112, 64), (56, 56, 128), (28, 28, 256), (14, 14, 512), (7, 7, 512))
     assert reference.output_shape == (1000,)
@@ -164,12 +176,12 @@ def test_keras_reference_is_vgg16() -> None:
 def test_solution_passes_and_builds_keras_vgg16(capsys: pytest.CaptureFixture[str]) -> None:
     result = check_vgg_block(solution, seed=0)
     assert result.passed, result.message
-    assert result.message.startswith("PASS") and "138,357,544" in result.message
-    assert "PASS" in capsys.readouterr().out
+    assert result.message.startswith(PASS_PREFIX) and "138,357,544" in result.message
+    assert result.mistake == "" and capsys.readouterr().out == ""
 
 
 def test_other_correct_spellings_pass() -> None:
-    result = check_vgg_block(separate_relu_layers, seed=5, verbose=False)
+    result = check_vgg_block(separate_relu_layers, seed=5)
     assert result.passed, result.message
 
 
@@ -187,3 +199,13 @@ def test_reference_block_and_vgg16_builder() -> None:
 def test_checker_needs_a_function() -> None:
     with pytest.raises(TypeError, match="check_vgg_block"):
         check_vgg_block("vgg_block")  # type: ignore[arg-type]
+
+
+def test_architectures_vgg16_equals_keras_vgg16(keras_vgg16: keras.Model) -> None:
+    from workshop_utils.architectures.vgg import VGG16_PARAMS, vgg16
+
+    ours = vgg16()
+    assert ours.count_params() == keras_vgg16.count_params() == VGG16_PARAMS
+    assert [layer.name for layer in ours.layers[1:]] == [layer.name for layer in keras_vgg16.layers[1:]]
+    with pytest.raises(ValueError, match="convs must be a positive int"):
+        reference_vgg_block(keras.Input((8, 8, 3)), 4, 0)

@@ -103,7 +103,7 @@ def test_bad_inputs_are_refused(costs: tuple[ModuleCost, ModuleCost]) -> None:
     with pytest.raises(TypeError, match="list of ModuleCost"):
         cost_table([])
     with pytest.raises(TypeError, match="list of ModuleCost"):
-        cost_html([costs[0].profile])  # type: ignore[list-item]
+        cost_html([costs[0].layer_costs])  # type: ignore[list-item]
 
 
 def test_text_table_and_html_show_exact_counts_and_the_ratio(costs: tuple[ModuleCost, ModuleCost]) -> None:
@@ -136,3 +136,22 @@ def test_widget_recomputes_when_a_slider_moves() -> None:
     assert f"{conv_macs(5, C, 64):,}" in display.value  # naive 5x5 branch, recounted
     sliders["input channels"].value = 256
     assert f"{conv_macs(5, 256, 64):,}" in display.value and "Input 28x28x256" in display.value
+
+
+def test_reference_module_is_googlenets_module() -> None:
+    import keras
+
+    from workshop_utils.architectures import googlenet
+    from workshop_utils.architectures.inception import inception_module as reference
+
+    def build(module):
+        inputs = keras.Input((28, 28, 192))
+        return keras.Model(inputs, module(inputs, 64, 96, 128, 16, 32, 32, name="inception_3a"))
+
+    ours, theirs = build(reference), build(googlenet.inception_module)
+    assert [(layer.name, layer.count_params()) for layer in ours.layers[1:]] == [
+        (layer.name, layer.count_params()) for layer in theirs.layers[1:]
+    ]
+    assert ours.count_params() == 163_696
+    with pytest.raises(ValueError, match="filters_5x5 must be a positive int"):
+        reference(keras.Input((8, 8, 4)), 1, 1, 1, 1, 0, 1)

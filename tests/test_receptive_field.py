@@ -94,13 +94,12 @@ def test_window_larger_than_input_raises() -> None:
 # Models
 
 
-def test_vgg16_matches_published_fields() -> None:
-    model = keras.applications.VGG16(weights=None, include_top=False, input_shape=(224, 224, 3))
-    rows = {row.name: row for row in receptive_fields(model)}
+def test_vgg16_matches_published_fields(keras_vgg16: keras.Model) -> None:
+    rows = {row.name: row for row in receptive_fields(keras_vgg16)}  # the shared VGG-16 of conftest.py
     assert rows["block1_conv2"].side == 5 and rows["block3_conv3"].side == 40
     assert rows["block5_conv3"].side == 196 and rows["block5_pool"].side == 212  # Araujo et al. 2019, table 1
     assert rows["block5_pool"].jump == (32, 32) and rows["block5_pool"].output_size == (7, 7)
-    assert len(rows) == 18  # 13 convs and 5 pools; nothing else is listed by default
+    assert len(rows) == 18  # 13 convs and 5 pools; nothing else is listed by default (Flatten ends the walk)
 
 
 def _impulse_support(model: keras.Model, size: int, position: tuple[int, int]) -> tuple[int, int]:

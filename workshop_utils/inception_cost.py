@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
     from workshop_utils.flops import Profile
 
+from workshop_utils.architectures.inception import inception_module  # noqa: E402  (the one reference copy)
+
 BRANCHES: tuple[str, ...] = ("1x1", "3x3", "5x5", "pool")
 """The four branches, in the order the module concatenates them (the paper's order)."""
 
@@ -95,48 +97,6 @@ GOOGLENET_3A_INPUT: tuple[int, int, int] = (28, 28, 192)
 """The input of Inception (3a): the deck's 28x28x192."""
 
 
-def inception_module(
-    x: Any,
-    filters_1x1: int,
-    filters_3x3_reduce: int,
-    filters_3x3: int,
-    filters_5x5_reduce: int,
-    filters_5x5: int,
-    filters_pool_proj: int,
-    bottleneck: bool = True,
-    name: str = "inception",
-) -> Any:
-    """GoogLeNet's Inception module (reference implementation): four branches concatenated on the channel axis.
-
-    Every convolution uses ``padding="same"`` and a ReLU, as in the paper (no batch norm: GoogLeNet predates it).
-    With ``bottleneck=False`` it is the paper's naive module: no 1x1 reduce before the 3x3 and 5x5 convolutions
-    and no projection after the pooling (``filters_*_reduce`` and ``filters_pool_proj`` are then ignored).
-
-    Layers are named ``{name}_1x1``, ``{name}_3x3_reduce``, ``{name}_3x3``, ``{name}_5x5_reduce``, ``{name}_5x5``,
-    ``{name}_pool``, ``{name}_pool_proj`` and ``{name}_concat``.
-
-    Example::
-
-        y = inception_module(keras.Input((28, 28, 192)), 64, 96, 128, 16, 32, 32, name="inception_3a")
-    """
-    from keras import layers
-
-    InceptionWidths(filters_1x1, filters_3x3_reduce, filters_3x3, filters_5x5_reduce, filters_5x5, filters_pool_proj)
-
-    def conv(tensor: Any, filters: int, size: int, suffix: str) -> Any:
-        return layers.Conv2D(filters, size, padding="same", activation="relu", name=f"{name}{suffix}")(tensor)
-
-    branch_1x1 = conv(x, filters_1x1, 1, "_1x1")
-    branch_3x3 = conv(x, filters_3x3_reduce, 1, "_3x3_reduce") if bottleneck else x
-    branch_3x3 = conv(branch_3x3, filters_3x3, 3, "_3x3")
-    branch_5x5 = conv(x, filters_5x5_reduce, 1, "_5x5_reduce") if bottleneck else x
-    branch_5x5 = conv(branch_5x5, filters_5x5, 5, "_5x5")
-    branch_pool = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
-    if bottleneck:
-        branch_pool = conv(branch_pool, filters_pool_proj, 1, "_pool_proj")
-    return layers.Concatenate(axis=-1, name=f"{name}_concat")([branch_1x1, branch_3x3, branch_5x5, branch_pool])
-
-
 def _check_input_shape(input_shape: Sequence[int]) -> tuple[int, int, int]:
     shape = tuple(input_shape)
     if len(shape) != 3 or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1 for d in shape):
@@ -191,7 +151,8 @@ class ModuleCost:
         input_shape: (height, width, channels).
         output_shape: (height, width, channels) of the concatenated output.
         branches: one :class:`BranchCost` per branch, in :data:`BRANCHES` order.
-        profile: the full per-layer :class:`~workshop_utils.flops.Profile`.
+        layer_costs: the full per-layer :class:`~workshop_utils.flops.Profile` (called ``profile`` before; renamed
+            so it cannot be confused with ``flops.profile`` or the run profile).
 
     Example::
 
@@ -203,17 +164,17 @@ class ModuleCost:
     input_shape: tuple[int, int, int]
     output_shape: tuple[int, int, int]
     branches: tuple[BranchCost, ...]
-    profile: Profile
+    layer_costs: Profile
 
     @property
     def params(self) -> int:
         """Parameters of the whole module (weights and biases)."""
-        return self.profile.params
+        return self.layer_costs.params
 
     @property
     def macs(self) -> int:
         """Multiply-accumulates of the whole module per image (bias adds, ReLU and pooling not included)."""
-        return self.profile.macs
+        return self.layer_costs.macs
 
     def branch(self, branch: str) -> BranchCost:
         """The cost of one branch: ``"1x1"``, ``"3x3"``, ``"5x5"`` or ``"pool"``.
@@ -236,7 +197,7 @@ class ModuleCost:
         """
         if suffix not in _BRANCH_OF_SUFFIX:
             raise ValueError(f"suffix must be one of {', '.join(_BRANCH_OF_SUFFIX)}; got {suffix!r}.")
-        for row in self.profile.layers:
+        for row in self.layer_costs.layers:
             if row.name.endswith(suffix) and _suffix_of(row.name) == suffix:
                 return row.macs
         raise ValueError(f"the {self.variant} module has no layer ending in {suffix!r}.")
@@ -279,7 +240,7 @@ def module_cost(
         input_shape=_check_input_shape(input_shape),
         output_shape=(height, width, channels),
         branches=branches,
-        profile=cost,
+        layer_costs=cost,
     )
 
 

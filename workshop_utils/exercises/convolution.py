@@ -17,7 +17,7 @@ ignored stride, or the channel order.
 Example::
 
     from workshop_utils.exercises.convolution import check_conv2d, conv2d
-    check_conv2d(conv2d)  # Pass: ...
+    check_conv2d(conv2d)  # Passed: ...
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from workshop_utils.exercises import CheckResult
+from workshop_utils.exercises import CheckResult, Hint, run_check
 
 PADDINGS: tuple[str, ...] = ("valid", "same")
 
@@ -262,35 +262,36 @@ def check_conv2d(fn: Callable[..., Any], seed: int | None = None) -> CheckResult
     if not callable(fn):
         raise TypeError(f"check_conv2d needs your function, e.g. check_conv2d(conv2d); got {type(fn).__name__}.")
     rng = np.random.default_rng(seed)
-    for number, case in enumerate(CASES, start=1):
-        x = rng.normal(size=(case.height, case.width, case.in_channels)).astype("float32")
-        kernel = rng.normal(size=(*case.kernel, case.in_channels, case.out_channels)).astype("float32")
-        want = keras_conv2d(x, kernel, case.stride, case.padding)
-        where = f"Case {number} of {len(CASES)} ({case.describe()}): "
-        try:
-            got = fn(x.copy(), kernel.copy(), case.stride, case.padding)
-        except NotImplementedError:
-            return CheckResult(False, "Not written yet: replace `raise NotImplementedError` with your code, "
-                                      "then run this cell again.", "not_written", case)
-        except Exception as error:  # the attendee's bug: report it, with a hint when it looks like a shape mix-up
-            hint = _CHANNEL_HINT if any(word in str(error) for word in ("broadcast", "shape", "axes", "index")) else \
-                "Read the error above the hint, fix that line, and run the cell again."
-            return CheckResult(False, f"{where}your function raised {type(error).__name__}: {error}. {hint}",
-                               "error", case)
-        try:
-            got = np.asarray(got, dtype="float64")
-        except (TypeError, ValueError):
-            return CheckResult(False, f"{where}return a NumPy array, not {type(got).__name__}.", "not_array", case)
-        if got.shape != want.shape:
-            mistake, hint = _shape_hint(case, got.shape, x, kernel)
-            return CheckResult(False, f"{where}your result has shape {got.shape}, Keras gives {want.shape}. {hint}",
-                               mistake, case)
-        if not np.allclose(got, want, rtol=1e-4, atol=1e-4):
-            mistake, hint = _value_hint(case, got, x, kernel, want)
-            return CheckResult(False, where + hint, mistake, case)
-    strides = sorted({case.stride for case in CASES})
-    return CheckResult(
-        True,
-        f"Pass: your conv2d matches Keras on {len(CASES)} random cases (strides {', '.join(map(str, strides))}; "
-        f"padding 'valid' and 'same'; non-square images and kernels).",
-    )
+
+    def checks() -> str:
+        for number, case in enumerate(CASES, start=1):
+            x = rng.normal(size=(case.height, case.width, case.in_channels)).astype("float32")
+            kernel = rng.normal(size=(*case.kernel, case.in_channels, case.out_channels)).astype("float32")
+            want = keras_conv2d(x, kernel, case.stride, case.padding)
+            where = f"case {number} of {len(CASES)} ({case.describe()}): "
+            try:
+                got = fn(x.copy(), kernel.copy(), case.stride, case.padding)
+            except NotImplementedError:
+                raise  # run_check reports the stub as "not written yet"
+            except Exception as error:  # the attendee's bug: report it, with a hint when it looks like a shape mix-up
+                shapes = any(word in str(error) for word in ("broadcast", "shape", "axes", "index"))
+                hint = _CHANNEL_HINT if shapes else "Read the error above the hint, fix that line, and run the cell again."
+                raise Hint(f"{where}your function raised {type(error).__name__}: {error}. {hint}",
+                           mistake="error", case=case) from None
+            try:
+                got = np.asarray(got, dtype="float64")
+            except (TypeError, ValueError):
+                raise Hint(f"{where}return a NumPy array, not {type(got).__name__}.", mistake="not_array",
+                           case=case) from None
+            if got.shape != want.shape:
+                mistake, hint = _shape_hint(case, got.shape, x, kernel)
+                raise Hint(f"{where}your result has shape {got.shape}, Keras gives {want.shape}. {hint}",
+                           mistake=mistake, case=case)
+            if not np.allclose(got, want, rtol=1e-4, atol=1e-4):
+                mistake, hint = _value_hint(case, got, x, kernel, want)
+                raise Hint(where + hint, mistake=mistake, case=case)
+        strides = sorted({case.stride for case in CASES})
+        return (f"your conv2d matches Keras on {len(CASES)} random cases (strides {', '.join(map(str, strides))}; "
+                "padding 'valid' and 'same'; non-square images and kernels).")
+
+    return run_check(checks)

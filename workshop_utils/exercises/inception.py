@@ -16,14 +16,14 @@ and :func:`check_inception_module` verifies it three ways:
 3. Numbers: the attendee's weights are copied into the reference module and both run on the same random input;
    the outputs must agree (branch order, ReLUs, max pooling).
 
-A failure prints one hint that points at the likely mistake: no bottleneck, a pool branch without projection, the
+A failure gives one hint, with a ``mistake`` key, that points at the likely mistake: no bottleneck, a pool branch without projection, the
 wrong concatenation axis, ``'valid'`` padding (or MaxPooling2D's default stride), branches in the wrong order.
 Batch normalization after the convolutions is accepted (its parameters are reported apart).
 
 Example::
 
     from workshop_utils.exercises.inception import check_inception_module
-    check_inception_module(inception_module)   # prints "PASS: ..." or a hint
+    check_inception_module(inception_module)   # shows "Passed: ..." or "Not yet: <hint>"
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from workshop_utils.inception_cost import BRANCHES, GOOGLENET_3A, GOOGLENET_3A_INPUT, InceptionWidths
-from workshop_utils.exercises import CheckResult, Hint
+from workshop_utils.exercises import CheckResult, Hint, run_check
 
 __all__ = ["CheckResult", "check_inception_module"]
 
@@ -57,25 +57,28 @@ def _shapes_in(message: str) -> list[tuple[int | None, ...]]:
     return shapes
 
 
-def _explain_error(error: Exception, input_shape: tuple[int, int, int]) -> str:
+def _explain_error(error: Exception, input_shape: tuple[int, int, int]) -> Hint:
     """A hint for an exception raised while building the attendee's module."""
     height, width, _ = input_shape
     if isinstance(error, NotImplementedError):
-        return ("Not written yet: replace `raise NotImplementedError` with the four branches (1x1; 1x1 reduce then "
-                "3x3; 1x1 reduce then 5x5; 3x3 max pool then 1x1 projection) and return their concatenation.")
+        return Hint("not written yet: replace `raise NotImplementedError` with the four branches (1x1; 1x1 reduce "
+                    "then 3x3; 1x1 reduce then 5x5; 3x3 max pool then 1x1 projection) and return their "
+                    "concatenation.", mistake="not_written")
     message = str(error)
     shapes = [s for s in _shapes_in(message) if len(s) == 4]
     if len(shapes) >= 2:
         sizes = {s[1:3] for s in shapes}
         listed = ", ".join(str(s) for s in shapes)
         if len(sizes) > 1:
-            return f"The branches come out at different sizes ({listed}): " + _SIZE_HINT.format(h=height, w=width)
-        return (f"The branches agree in height and width but cannot be concatenated ({listed}): concatenate along "
-                "the channel axis, layers.Concatenate(axis=-1) (the last axis; axis 0 is the batch).")
+            return Hint(f"The branches come out at different sizes ({listed}): "
+                        + _SIZE_HINT.format(h=height, w=width), mistake="padding")
+        return Hint(f"The branches agree in height and width but cannot be concatenated ({listed}): concatenate "
+                    "along the channel axis, layers.Concatenate(axis=-1) (the last axis; axis 0 is the batch).",
+                    mistake="concat_axis")
     if "concatenat" in message.lower():
-        return ("Concatenation failed: join the four branch outputs with layers.Concatenate(axis=-1)([...]), the "
-                f"channel axis. Keras said: {message[:300]}")
-    return f"Your function raised {type(error).__name__}: {message[:400]}"
+        return Hint("Concatenation failed: join the four branch outputs with layers.Concatenate(axis=-1)([...]), "
+                    f"the channel axis. Keras said: {message[:300]}", mistake="concat_axis")
+    return Hint(f"Your function raised {type(error).__name__}: {message[:400]}", mistake="error")
 
 
 def _kernel_shapes(model: Any) -> list[tuple[int, ...]]:
@@ -87,17 +90,11 @@ def _kernel_shapes(model: Any) -> list[tuple[int, ...]]:
 
 
 def _conv_macs(model: Any) -> int:
-    """Multiply-accumulates of the model's Conv2D layers, counted as :mod:`workshop_utils.flops` counts them
-    (output positions x kernel height x width x input channels x filters). Counted here rather than with
-    ``flops.profile`` so that a module joined with ``keras.ops.concatenate`` is measured too."""
-    import keras
+    """Multiply-accumulates of the model per image, from :func:`workshop_utils.flops.profile` (the one MAC
+    counter: it counts grouped convolutions right, and ``keras.ops.concatenate`` joins as well as the layer)."""
+    from workshop_utils.flops import profile
 
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            positions = int(np.prod(layer.output.shape[1:-1]))
-            total += positions * int(np.prod(layer.kernel.shape)) // int(layer.groups)
-    return total
+    return profile(model).macs
 
 
 def _expected_kernels(widths: InceptionWidths, channels: int) -> list[tuple[int, ...]]:
@@ -119,17 +116,17 @@ def _build(function: Callable[..., Any], widths: InceptionWidths, input_shape: t
     try:
         outputs = function(inputs, *widths.as_tuple())
     except Exception as error:  # any failure is reported as a hint, never as a traceback
-        raise Hint(_explain_error(error, input_shape)) from None
+        raise _explain_error(error, input_shape) from None
     if not isinstance(outputs, keras.KerasTensor):
         raise Hint(f"Return the concatenated tensor (a KerasTensor); your function returned "
-                    f"{type(outputs).__name__}.")
+                    f"{type(outputs).__name__}.", mistake="not_a_tensor")
     shape = tuple(outputs.shape)
     if len(shape) != 4:
-        raise Hint(f"The output should be (batch, height, width, channels); yours has shape {shape}.")
+        raise Hint(f"The output should be (batch, height, width, channels); yours has shape {shape}.", mistake="bad_rank")
     try:
         model = keras.Model(inputs, outputs)
     except Exception as error:
-        raise Hint(f"The output is not computed from the input x (Keras said: {str(error)[:200]}).") from None
+        raise Hint(f"The output is not computed from the input x (Keras said: {str(error)[:200]}).", mistake="not_connected") from None
 
     kernels = _kernel_shapes(model)
     for size in (3, 5):
@@ -138,21 +135,21 @@ def _build(function: Callable[..., Any], widths: InceptionWidths, input_shape: t
                 f"Missing bottleneck: your {size}x{size} convolution reads all {channels} input channels. Put a 1x1 "
                 f"convolution with filters_{size}x{size}_reduce filters before it: that is what cuts the 5x5 "
                 "branch of 3a from 120M to 12M MACs."
-            )
+            , mistake="no_bottleneck")
     if shape[1:3] != (height, width):
         raise Hint(f"Output is {shape[1]}x{shape[2]} but the input is {height}x{width}: "
-                    + _SIZE_HINT.format(h=height, w=width))
+                    + _SIZE_HINT.format(h=height, w=width), mistake="padding")
     expected_channels = widths.output_channels
     if shape[3] == widths.filters_1x1 + widths.filters_3x3 + widths.filters_5x5 + channels:
         raise Hint(
             f"The pool branch has no projection: it passes all {channels} pooled channels on, so the output has "
             f"{shape[3]} channels instead of {expected_channels}. Add a 1x1 convolution with filters_pool_proj "
             "filters after the max pooling."
-        )
+        , mistake="no_pool_projection")
     expected = _expected_kernels(widths, channels)
     if kernels != expected and widths != GOOGLENET_3A and kernels == _expected_kernels(GOOGLENET_3A, channels):
         raise Hint(f"Your function ignores its width arguments: called with {widths.as_tuple()} it still builds "
-                    f"the 3a widths {GOOGLENET_3A.as_tuple()}. Use filters_1x1, filters_3x3_reduce, ... in the layers.")
+                    f"the 3a widths {GOOGLENET_3A.as_tuple()}. Use filters_1x1, filters_3x3_reduce, ... in the layers.", mistake="ignores_widths")
     if kernels != expected:
         missing = [k for k in expected if k not in kernels]
         extra = [k for k in kernels if k not in expected]
@@ -160,11 +157,11 @@ def _build(function: Callable[..., Any], widths: InceptionWidths, input_shape: t
             "The convolutions do not match the module's: kernels (height, width, in, out) missing "
             f"{missing or 'none'}, unexpected {extra or 'none'}. Check which argument sets each layer's filters "
             "(e.g. filters_3x3_reduce for the 1x1 before the 3x3)."
-        )
+        , mistake="wrong_kernels")
     if shape[3] != expected_channels:
         raise Hint(f"The output has {shape[3]} channels; the four branches give {widths.filters_1x1} + "
                     f"{widths.filters_3x3} + {widths.filters_5x5} + {widths.filters_pool_proj} = "
-                    f"{expected_channels}. Concatenate exactly the four branch outputs.")
+                    f"{expected_channels}. Concatenate exactly the four branch outputs.", mistake="wrong_channels")
     return model
 
 
@@ -208,7 +205,7 @@ def _compare_numbers(model: Any, widths: InceptionWidths, input_shape: tuple[int
         start += remaining.pop(match).shape[-1]
     if len(order) == len(BRANCHES):
         raise Hint(f"The branches are concatenated in the order {', '.join(order)}; GoogLeNet's order (and the "
-                    f"checker's) is {', '.join(BRANCHES)}.")
+                    f"checker's) is {', '.join(BRANCHES)}.", mistake="branch_order")
     wrong = [b for i, b in enumerate(BRANCHES) if not close(got[..., bounds[i]:bounds[i + 1]], reference_parts[b])]
     advice = {
         "1x1": "a 1x1 convolution followed by ReLU",
@@ -218,22 +215,24 @@ def _compare_numbers(model: Any, widths: InceptionWidths, input_shape: tuple[int
     }
     details = "; ".join(f"{b}: {advice[b]}" for b in wrong)
     raise Hint(f"The shapes are right but the numbers differ from the reference in the {', '.join(wrong)} "
-                f"branch(es). Expected {details}. (Every convolution is followed by a ReLU.)")
+                f"branch(es). Expected {details}. (Every convolution is followed by a ReLU.)",
+               mistake="wrong_numbers_" + "_".join(wrong))
 
 
 def check_inception_module(
-    function: Callable[..., Any], seed: int | None = None, verbose: bool = True
+    function: Callable[..., Any], seed: int | None = None, verbose: bool = False
 ) -> CheckResult:
-    """Check an attendee's ``inception_module(x, filters_1x1, ..., filters_pool_proj)``; print PASS or a hint.
+    """Check an attendee's ``inception_module(x, filters_1x1, ..., filters_pool_proj)``; the result shows
+    "Passed: ..." or a hint.
 
     Args:
         function: the attendee's function; called as ``function(x, 64, 96, 128, 16, 32, 32)`` on a
             ``keras.Input((28, 28, 192))`` and on a random small configuration.
         seed: seed for the random configuration and inputs (``None``: fresh each call).
-        verbose: print the message.
+        verbose: ignored (kept so that older notebook cells still run); the result displays itself.
 
     Returns:
-        A :class:`CheckResult`; ``passed`` is False with a hint for the first mistake found.
+        A :class:`CheckResult`; ``passed`` is False with a hint and a ``mistake`` key for the first mistake found.
 
     Example::
 
@@ -245,13 +244,14 @@ def check_inception_module(
         raise TypeError(f"check_inception_module needs your function, e.g. check_inception_module(inception_module); "
                         f"got {type(function).__name__}.")
     rng = np.random.default_rng(seed)
-    try:
+
+    def checks() -> str:
         model = _build(function, GOOGLENET_3A, GOOGLENET_3A_INPUT)
         macs, params = _conv_macs(model), model.count_params()
         reference = module_cost(GOOGLENET_3A, GOOGLENET_3A_INPUT)
         if macs != reference.macs:
             raise Hint(f"Your module costs {macs:,} MACs per image; the 3a module costs {reference.macs:,}. "
-                        "Check strides (all 1) and kernel sizes.")
+                       "Check strides (all 1) and kernel sizes.", mistake="macs")
         kernel_weights = sum(int(np.prod(k)) for k in _kernel_shapes(model))
         extra = params - kernel_weights
         bias = reference.params - kernel_weights
@@ -264,18 +264,14 @@ def check_inception_module(
                                 one_by_one[2], int(rng.integers(2, 13)), one_by_one[3])
         small_model = _build(function, small, small_input)
         _compare_numbers(small_model, small, small_input, rng)
-    except Hint as hint:
-        result = CheckResult(False, f"Not yet. {hint}")
-    else:
         normalisation = ("" if extra == bias else
                          f" (yours has {params:,}: the same {kernel_weights:,} kernel weights plus {extra:,} "
                          "bias/normalization parameters)")
-        result = CheckResult(True, (
-            f"PASS: Inception (3a) on 28x28x192 gives {tuple(model.output.shape[1:])}, {reference.params:,} "
+        return (
+            f"Inception (3a) on 28x28x192 gives {tuple(model.output.shape[1:])}, {reference.params:,} "
             f"parameters{normalisation} and {macs:,} MACs, as the reference; on a random "
             f"{small_input[0]}x{small_input[1]}x{small_input[2]} input with widths {small.as_tuple()} your "
             "outputs equal the reference module's."
-        ))
-    if verbose:
-        print(result.message)
-    return result
+        )
+
+    return run_check(checks)

@@ -16,14 +16,14 @@ and :func:`check_vgg_block` verifies it three ways:
    64..512 filters, then the fully connected head 4096-4096-1000): the block output shapes and the parameter
    count must equal ``keras.applications.VGG16(weights=None)``'s, 138,357,544.
 
-A failure prints one hint for the first likely mistake found: the stub not written, missing pooling, pooling
+A failure gives one hint, with a ``mistake`` key, for the first likely mistake found: the stub not written, missing pooling, pooling
 after every conv, ``'valid'`` padding, biases turned off, a wrong or missing activation, average pooling, a wrong
 kernel size, the conv count or filters ignored.
 
 Example::
 
     from workshop_utils.exercises.vgg import check_vgg_block
-    check_vgg_block(vgg_block)   # prints "PASS: ..." or "Not yet. <hint>"
+    check_vgg_block(vgg_block)   # shows "Passed: ..." or "Not yet: <hint>"
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from workshop_utils.exercises import CheckResult, Hint
+
+from workshop_utils.architectures.vgg import VGG16_BLOCKS, VGG16_PARAMS, vgg16, vgg_block
+from workshop_utils.exercises import CheckResult, Hint, run_check
 
 __all__ = [
     "KERAS_VGG16_PARAMS",
@@ -44,17 +46,16 @@ __all__ = [
     "build_vgg16",
     "check_vgg_block",
     "keras_vgg16_reference",
+    "reference_from_model",
     "reference_vgg_block",
 ]
 
-VGG16_BLOCKS: tuple[tuple[int, int], ...] = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
-"""VGG-16 (configuration D of Simonyan & Zisserman 2015): ``(filters, convs)`` of its five blocks."""
 
 VGG16_INPUT: tuple[int, int, int] = (224, 224, 3)
 
-KERAS_VGG16_PARAMS = 138_357_544
-"""``keras.applications.VGG16(weights=None).count_params()`` (the checker builds Keras' model and compares with
-that; this constant is what the tests check the build against)."""
+KERAS_VGG16_PARAMS = VGG16_PARAMS
+"""``keras.applications.VGG16(weights=None).count_params()``, 138,357,544 (the checker builds Keras' model and
+compares with that; this constant is what the tests check the build against)."""
 
 
 
@@ -80,48 +81,39 @@ class VGGReference:
 
 
 
-def reference_vgg_block(x: Any, filters: int, convs: int, name: str | None = None) -> Any:
-    """The reference block: ``convs`` x (3x3 conv, 'same' padding, ReLU), then a 2x2 max pool with stride 2.
-
-    ``name`` (e.g. ``"block1"``) names the layers ``block1_conv1 ... block1_pool`` as ``keras.applications`` does.
-
-    Example::
-
-        y = reference_vgg_block(keras.Input((32, 32, 3)), filters=16, convs=2)   # (None, 16, 16, 16)
-    """
-    from keras import layers
-
-    for index in range(1, convs + 1):
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu",
-                          name=f"{name}_conv{index}" if name else None)(x)
-    return layers.MaxPooling2D(2, strides=2, name=f"{name}_pool" if name else None)(x)
+reference_vgg_block = vgg_block
+"""The reference block, :func:`workshop_utils.architectures.vgg.vgg_block` (the one copy in the repository)."""
 
 
 def build_vgg16(
     vgg_block: Callable[..., Any], input_shape: tuple[int, int, int] = VGG16_INPUT, classes: int = 1000
 ) -> tuple[Any, list[Any]]:
-    """VGG-16 built from a block function: five blocks, Flatten, fc1 4096, fc2 4096, predictions ``classes``.
-
-    Returns the model and the five block outputs (KerasTensors), as ``keras.applications.VGG16`` is laid out
-    (no dropout layers: they hold no parameters).
+    """VGG-16 (:func:`workshop_utils.architectures.vgg.vgg16`) built from a block function ``vgg_block(x, filters,
+    convs)``; returns the model and the five block outputs (KerasTensors).
 
     Example::
 
         model, blocks = build_vgg16(reference_vgg_block)   # model.count_params() == 138,357,544
     """
-    import keras
-    from keras import layers
+    block_outputs: list[Any] = []
 
-    inputs = keras.Input(input_shape, name="image")
-    x, block_outputs = inputs, []
-    for filters, convs in VGG16_BLOCKS:
-        x = vgg_block(x, filters, convs)
-        block_outputs.append(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(4096, activation="relu", name="fc1")(x)
-    x = layers.Dense(4096, activation="relu", name="fc2")(x)
-    outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, outputs, name="vgg16_from_your_block"), block_outputs
+    def recorded_block(x: Any, filters: int, convs: int) -> Any:
+        block_outputs.append(vgg_block(x, filters, convs))
+        return block_outputs[-1]
+
+    model = vgg16(input_shape, classes, block=recorded_block, name="vgg16_from_your_block")
+    return model, block_outputs
+
+
+def reference_from_model(model: Any) -> VGGReference:
+    """The numbers the checker compares with, read from a built ``keras.applications.VGG16`` model.
+
+    Example::
+
+        reference_from_model(keras.applications.VGG16(weights=None)).params   # 138357544
+    """
+    shapes = tuple(tuple(int(d) for d in model.get_layer(f"block{i}_pool").output.shape[1:]) for i in range(1, 6))
+    return VGGReference(int(model.count_params()), shapes, tuple(int(d) for d in model.output.shape[1:]))
 
 
 @functools.lru_cache(maxsize=1)
@@ -135,8 +127,7 @@ def keras_vgg16_reference() -> VGGReference:
     import keras
 
     model = keras.applications.VGG16(weights=None)
-    shapes = tuple(tuple(int(d) for d in model.get_layer(f"block{i}_pool").output.shape[1:]) for i in range(1, 6))
-    reference = VGGReference(int(model.count_params()), shapes, tuple(int(d) for d in model.output.shape[1:]))
+    reference = reference_from_model(model)
     del model
     return reference
 
@@ -154,12 +145,12 @@ def _call(function: Callable[..., Any], inputs: Any, filters: int, convs: int) -
     except NotImplementedError:
         raise Hint("Not written yet: replace `raise NotImplementedError` with a loop of `convs` Conv2D layers "
                     "(3x3, padding='same', activation='relu') followed by one MaxPooling2D(2, strides=2), "
-                    "and return the pooled tensor.") from None
+                    "and return the pooled tensor.", mistake="not_written") from None
     except Exception as error:  # any failure is reported as a hint, never as a traceback
-        raise Hint(f"Your vgg_block raised {type(error).__name__}: {str(error)[:400]}") from None
+        raise Hint(f"Your vgg_block raised {type(error).__name__}: {str(error)[:400]}", mistake="error") from None
     if not isinstance(outputs, keras.KerasTensor):
         raise Hint(f"Return the block's output tensor (the result of the last layer call); your function "
-                    f"returned {type(outputs).__name__}.")
+                    f"returned {type(outputs).__name__}.", mistake="not_a_tensor")
     return outputs
 
 
@@ -176,44 +167,44 @@ def _check_structure(model: Any, size: int, filters: int, convs: int) -> None:
         chained = (" Each conv must read the previous one's output: assign it, `x = layers.Conv2D(...)(x)` (a layer "
                    "whose result is not used is not part of the block).") if len(convolutions) < convs else ""
         raise Hint(f"{config} has {len(convolutions)} Conv2D layer(s) on its path; a block has exactly `convs` of "
-                    f"them: create them in a loop, `for _ in range(convs): x = layers.Conv2D(...)(x)`.{chained}")
+                    f"them: create them in a loop, `for _ in range(convs): x = layers.Conv2D(...)(x)`.{chained}", mistake="conv_count")
     if _layers_of(model, "BatchNormalization"):
         raise Hint("Your block has BatchNormalization. The VGG of the paper and of keras.applications has none "
                     "(VGG-16-BN came later), and its parameters would not match Keras' VGG-16: remove it, and keep "
-                    "the convs' biases.")
+                    "the convs' biases.", mistake="batch_norm")
     for conv in convolutions:
         if tuple(conv.kernel_size) != (3, 3):
             raise Hint(f"{conv.name} has a {conv.kernel_size[0]}x{conv.kernel_size[1]} kernel; VGG uses 3x3 "
-                        "kernels only (two of them see as far as one 5x5, with fewer weights).")
+                        "kernels only (two of them see as far as one 5x5, with fewer weights).", mistake="kernel_size")
         if tuple(conv.strides) != (1, 1) or tuple(conv.dilation_rate) != (1, 1):
             raise Hint(f"{conv.name} has strides {conv.strides} / dilation {conv.dilation_rate}; VGG's convs use "
-                        "stride 1 and no dilation: only the pooling layer halves the size.")
+                        "stride 1 and no dilation: only the pooling layer halves the size.", mistake="stride")
         if conv.filters != filters:
             raise Hint(f"{conv.name} has {conv.filters} filters but the block was asked for {filters}: pass "
-                        "`filters` to every Conv2D.")
+                        "`filters` to every Conv2D.", mistake="filters")
         if conv.padding != "same":
             raise Hint(f"{conv.name} uses padding='{conv.padding}': each 3x3 conv then trims a pixel on every side "
                         f"and the block comes out {output_shape[0]}x{output_shape[1]} instead of "
-                        f"{size // 2}x{size // 2}. Use padding='same' so only the pooling changes the size.")
+                        f"{size // 2}x{size // 2}. Use padding='same' so only the pooling changes the size.", mistake="padding")
         if not conv.use_bias:
             raise Hint(f"{conv.name} has no bias (use_bias=False). VGG has no batch normalization, so each conv "
                         "keeps its bias: leave use_bias at its default, True. (Without them VGG-16 has 4,224 "
-                        "parameters fewer than Keras' 138,357,544.)")
+                        "parameters fewer than Keras' 138,357,544.)", mistake="no_bias")
     if not pools:
         raise Hint(f"No pooling: {config} comes out {output_shape[0]}x{output_shape[1]}, but a VGG block halves "
-                    "the size. End the block with one layers.MaxPooling2D(2, strides=2) after the last conv.")
+                    "the size. End the block with one layers.MaxPooling2D(2, strides=2) after the last conv.", mistake="no_pooling")
     if len(pools) > 1:
         raise Hint(f"{len(pools)} pooling layers in one block ({config} comes out {output_shape[0]}x"
                     f"{output_shape[1]}, not {size // 2}x{size // 2}): pool once per block, after the last conv, "
-                    "not after every conv.")
+                    "not after every conv.", mistake="pool_per_conv")
     pool = pools[0]
     if type(pool).__name__ == "AveragePooling2D":
-        raise Hint("The block uses AveragePooling2D; VGG uses max pooling: layers.MaxPooling2D(2, strides=2).")
+        raise Hint("The block uses AveragePooling2D; VGG uses max pooling: layers.MaxPooling2D(2, strides=2).", mistake="average_pooling")
     if tuple(pool.pool_size) != (2, 2) or tuple(pool.strides) != (2, 2):
         raise Hint(f"{pool.name} has pool_size {pool.pool_size} and strides {pool.strides}; VGG pools 2x2 with "
-                    "stride 2 (each block halves height and width).")
+                    "stride 2 (each block halves height and width).", mistake="pool_size")
     if output_shape != (size // 2, size // 2, filters):
-        raise Hint(f"{config} should give ({size // 2}, {size // 2}, {filters}); yours gives {output_shape}.")
+        raise Hint(f"{config} should give ({size // 2}, {size // 2}, {filters}); yours gives {output_shape}.", mistake="output_shape")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -231,15 +222,15 @@ def _variant(x: Any, filters: int, convs: int, activation: str, last_only: bool,
     return pooling(2, strides=2)(x)
 
 
-_VARIANTS: tuple[tuple[str, bool, str, str], ...] = (
-    ("linear", False, "max", "The convs have no activation: VGG follows every conv with a ReLU, "
+_VARIANTS: tuple[tuple[str, bool, str, str, str], ...] = (  # activation, on last conv only, pooling, mistake, hint
+    ("linear", False, "max", "no_activation", "The convs have no activation: VGG follows every conv with a ReLU, "
                              "Conv2D(..., activation='relu'). Without it the stacked 3x3 convs collapse into one "
                              "linear filter and the extra depth buys nothing."),
-    ("relu", True, "max", "Only the last conv has a ReLU; VGG puts one after every conv (activation='relu' on "
+    ("relu", True, "max", "relu_on_last_only", "Only the last conv has a ReLU; VGG puts one after every conv (activation='relu' on "
                           "each Conv2D): three stacked 3x3 convs give three non-linearities where one 7x7 gives one."),
-    ("sigmoid", False, "max", "The convs use a sigmoid; VGG uses ReLU after every conv (activation='relu')."),
-    ("tanh", False, "max", "The convs use tanh; VGG uses ReLU after every conv (activation='relu')."),
-    ("relu", False, "average", "The pooling averages; VGG takes the max: layers.MaxPooling2D(2, strides=2)."),
+    ("sigmoid", False, "max", "wrong_activation", "The convs use a sigmoid; VGG uses ReLU after every conv (activation='relu')."),
+    ("tanh", False, "max", "wrong_activation", "The convs use tanh; VGG uses ReLU after every conv (activation='relu')."),
+    ("relu", False, "average", "average_pooling", "The pooling averages; VGG takes the max: layers.MaxPooling2D(2, strides=2)."),
 )
 
 
@@ -260,14 +251,14 @@ def _compare_numbers(model: Any, size: int, channels: int, filters: int, convs: 
     def close(a: np.ndarray, b: np.ndarray) -> bool:
         return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-4, atol=1e-4 * (np.abs(b).max() + 1e-6)))
 
-    if close(got, run(lambda x: reference_vgg_block(x, filters, convs))):
+    if close(got, run(lambda x: vgg_block(x, filters, convs))):
         return
-    for activation, last_only, pool, hint in _VARIANTS:
+    for activation, last_only, pool, mistake, hint in _VARIANTS:
         if close(got, run(lambda x: _variant(x, filters, convs, activation, last_only, pool))):
-            raise Hint(hint)
+            raise Hint(hint, mistake=mistake)
     raise Hint("The shapes are right but the numbers differ from the reference block with the same weights. "
                 "Each conv is Conv2D(filters, 3, padding='same', activation='relu'), applied one after the other "
-                "(each reads the previous one's output), then one MaxPooling2D(2, strides=2).")
+                "(each reads the previous one's output), then one MaxPooling2D(2, strides=2).", mistake="wrong_numbers")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -279,29 +270,30 @@ def _check_vgg16(function: Callable[..., Any], reference: VGGReference) -> int:
     try:
         model, blocks = build_vgg16(function)
     except Exception as error:
-        raise Hint(f"Building VGG-16 from your block failed: {type(error).__name__}: {str(error)[:300]}") from None
+        raise Hint(f"Building VGG-16 from your block failed: {type(error).__name__}: {str(error)[:300]}", mistake="vgg16_error") from None
     shapes = tuple(tuple(int(d) for d in block.shape[1:]) for block in blocks)
     params = int(model.count_params())
     del model
     if shapes != reference.block_shapes:
-        raise Hint(f"In VGG-16 your blocks output {shapes}; Keras' VGG-16 blocks output {reference.block_shapes}.")
+        raise Hint(f"In VGG-16 your blocks output {shapes}; Keras' VGG-16 blocks output {reference.block_shapes}.", mistake="vgg16_shapes")
     if params != reference.params:
         raise Hint(f"VGG-16 built from your block has {params:,} parameters; keras.applications.VGG16 has "
-                    f"{reference.params:,} ({params - reference.params:+,}).")
+                    f"{reference.params:,} ({params - reference.params:+,}).", mistake="vgg16_params")
     return params
 
 
-def check_vgg_block(function: Callable[..., Any], seed: int | None = None, verbose: bool = True) -> CheckResult:
-    """Check an attendee's ``vgg_block(x, filters, convs)``; print PASS or a hint for the likely mistake.
+def check_vgg_block(function: Callable[..., Any], seed: int | None = None, verbose: bool = False) -> CheckResult:
+    """Check an attendee's ``vgg_block(x, filters, convs)``; the result shows "Passed: ..." or a hint.
 
     Args:
         function: the attendee's function, called as ``function(x, filters, convs)`` on a ``keras.Input``.
         seed: seed for the random small configuration and inputs (``None``: fresh each call).
-        verbose: print the message.
+        verbose: ignored (kept so that older notebook cells still run); the result displays itself.
 
     Returns:
-        A :class:`CheckResult`; ``passed`` is False with a hint for the first mistake found. Passing builds
-        VGG-16 at 224x224 from the block and Keras' VGG-16 once per session (about 10 s on a laptop CPU).
+        A :class:`CheckResult`; ``passed`` is False with a hint and a ``mistake`` key for the first mistake found.
+        Passing builds VGG-16 at 224x224 from the block and Keras' VGG-16 once per session (about 10 s on a
+        laptop CPU).
 
     Example::
 
@@ -317,7 +309,8 @@ def check_vgg_block(function: Callable[..., Any], seed: int | None = None, verbo
     channels = int(rng.integers(2, 6))
     filters = int(rng.integers(3, 9))
     convs = int(rng.integers(2, 4))                   # 2 or 3: a block with a hard-coded count fails one of them
-    try:
+
+    def checks() -> str:
         inputs = keras.Input((size, size, channels))
         model = keras.Model(inputs, _call(function, inputs, filters, convs))
         _check_structure(model, size, filters, convs)
@@ -327,15 +320,11 @@ def check_vgg_block(function: Callable[..., Any], seed: int | None = None, verbo
         _check_structure(keras.Model(inputs, _call(function, inputs, filters + 1, other)), size, filters + 1, other)
         reference = keras_vgg16_reference()
         params = _check_vgg16(function, reference)
-    except Hint as hint:
-        result = CheckResult(False, f"Not yet. {hint}")
-    else:
-        result = CheckResult(True, (
-            f"PASS: on a random {size}x{size}x{channels} input with filters={filters}, convs={convs} your block "
+        return (
+            f"on a random {size}x{size}x{channels} input with filters={filters}, convs={convs} your block "
             f"equals the reference (same weights, same outputs); VGG-16 built from it gives blocks "
             f"{' -> '.join('x'.join(map(str, s)) for s in reference.block_shapes)} and {params:,} parameters, "
             f"exactly keras.applications.VGG16(weights=None)'s."
-        ))
-    if verbose:
-        print(result.message)
-    return result
+        )
+
+    return run_check(checks)
