@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 
 import keras
 import numpy as np
@@ -87,3 +88,21 @@ def test_callable_without_shape_and_non_callable_are_refused() -> None:
         measure_latency(lambda batch: batch)
     with pytest.raises(TypeError, match="Keras model or a callable"):
         measure_latency(42)
+
+
+def test_tensorflow_retracing_warnings_are_silenced_only_while_measuring(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("tensorflow")
+    before = logger.level
+
+    class Retracing(_Recorder):
+        def predict_on_batch(self, batch: np.ndarray) -> np.ndarray:
+            logger.warning("5 out of the last 5 calls triggered tf.function retracing")
+            return super().predict_on_batch(batch)
+
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        measure_latency(Retracing(), repeats=2, warmup=1)
+        assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+    assert logger.level == before
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        logger.warning("outside a measurement")
+    assert any("outside" in r.getMessage() for r in caplog.records)

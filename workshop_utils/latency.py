@@ -12,6 +12,9 @@ How the measurement is made, and why:
 * **The median of several timed calls**, not the mean: on a shared laptop a few calls are slowed by other
   processes (a garbage collection, a browser tab), and a mean lets one such outlier move the result. The median
   ignores them; the spread (``min_ms``/``max_ms``) is kept so it can be reported.
+* **TensorFlow's retracing warnings are silenced while measuring.** Every new batch size traces the predict
+  function once more (the warm-up absorbs it); after a few models TensorFlow warns about "excessive retracing",
+  which here is expected and says nothing about the model.
 * **Each timed call waits for its result** (``predict_on_batch`` returns NumPy; a plain callable's result is
   converted to NumPy), so asynchronous backends (JAX dispatches asynchronously) are timed to completion.
 
@@ -23,9 +26,11 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +134,18 @@ def _caller(model: Any) -> Callable[[np.ndarray], Any]:
     )
 
 
+@contextlib.contextmanager
+def _quiet_tensorflow_warnings() -> Iterator[None]:
+    """Raise the ``tensorflow`` Python logger to ERROR for the duration (its retracing warnings), then restore it."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def measure_latency(
     model: Any,
     batch_size: int = 1,
@@ -161,11 +178,12 @@ def measure_latency(
     call = _caller(model)
     shape = _image_shape(model, input_shape)
     batch = np.random.default_rng(seed).standard_normal((batch_size, *shape)).astype("float32")
-    for _ in range(warmup):
-        call(batch)
     samples = []
-    for _ in range(repeats):
-        start = timer()
-        call(batch)
-        samples.append(1000.0 * (timer() - start))
+    with _quiet_tensorflow_warnings():
+        for _ in range(warmup):
+            call(batch)
+        for _ in range(repeats):
+            start = timer()
+            call(batch)
+            samples.append(1000.0 * (timer() - start))
     return Latency(batch_size=batch_size, ms_per_batch=float(statistics.median(samples)), samples_ms=tuple(samples))
