@@ -1,0 +1,80 @@
+"""SqueezeNet reference: the paper's parameter counts, metaparameters, bypass variants and bad arguments."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from workshop_utils import flops
+from workshop_utils.architectures.squeezenet import PARAMS, fire_module, fire_widths, small_squeezenet, squeezenet
+
+
+def test_v1_0_matches_table_1_and_v1_1_the_release():
+    v10, v11 = squeezenet("1.0"), squeezenet("1.1")
+    assert v10.count_params() == PARAMS["1.0"] == 1_248_424  # Iandola et al. 2016, table 1
+    assert v11.count_params() == PARAMS["1.1"] == 1_235_496
+    assert v10.output_shape == (None, 1000)
+    assert v10.get_layer("conv1").kernel.shape == (7, 7, 3, 96)
+    assert v11.get_layer("conv1").kernel.shape == (3, 3, 3, 64)
+
+
+def test_v1_1_is_cheaper_than_v1_0():
+    macs_10 = flops.profile(squeezenet("1.0")).macs
+    macs_11 = flops.profile(squeezenet("1.1")).macs
+    assert 2.0 < macs_10 / macs_11 < 2.6  # the release notes say 2.4x at Caffe's rounding
+
+
+def test_fire_widths_follow_section_5():
+    assert fire_widths() == [(16, 64, 64), (16, 64, 64), (32, 128, 128), (32, 128, 128),
+                             (48, 192, 192), (48, 192, 192), (64, 256, 256), (64, 256, 256)]
+    assert fire_widths(squeeze_ratio=0.75)[0] == (96, 64, 64)
+    assert fire_widths(pct_3x3=0.25)[0] == (16, 96, 32)
+
+
+def test_fire_module_output_and_names():
+    inputs = keras.Input((13, 13, 96))
+    outputs = fire_module(inputs, 16, 64, 64, name="fire2")
+    model = keras.Model(inputs, outputs)
+    assert outputs.shape == (None, 13, 13, 128)
+    assert model.count_params() == (96 * 16 + 16) + (16 * 64 + 64) + (9 * 16 * 64 + 64)
+    assert {layer.name for layer in model.layers} >= {"fire2_squeeze1x1", "fire2_expand1x1", "fire2_expand3x3"}
+    images = np.random.default_rng(0).normal(size=(1, 13, 13, 96)).astype("float32")
+    assert np.min(np.asarray(model(images))) >= 0  # ReLU on both expand branches
+
+
+def test_bypass_costs():
+    plain = squeezenet().count_params()
+    assert squeezenet(bypass="simple").count_params() == plain  # identity adds no weights
+    complex_extra = sum(cin * cout + cout for cin, cout in ((96, 128), (128, 256), (256, 384), (384, 512)))
+    assert squeezenet(bypass="complex").count_params() == plain + complex_extra
+    model = squeezenet(bypass="simple")
+    assert [layer.name for layer in model.layers if layer.name.endswith("_bypass")] == [
+        "fire3_bypass", "fire5_bypass", "fire7_bypass", "fire9_bypass"]
+
+
+def test_small_squeezenet_trains_one_step_and_has_bn():
+    model = small_squeezenet()
+    assert model.output_shape == (None, 10)
+    assert any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
+    assert small_squeezenet(batch_norm=False).count_params() < model.count_params()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    loss = model.train_on_batch(np.zeros((4, 32, 32, 3), "float32"), np.arange(4))
+    assert np.isfinite(loss)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(version="2.0"), "version must be one of"),
+    (dict(bypass="dense"), "bypass must be one of"),
+    (dict(squeeze_ratio=0), "squeeze_ratio"),
+    (dict(pct_3x3=1.0), "pct_3x3"),
+    (dict(dropout=1.0), "dropout"),
+])
+def test_bad_hyper_parameters_raise(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        squeezenet(**kwargs)
+
+
+def test_fire_module_rejects_zero_filters():
+    with pytest.raises(ValueError, match="squeeze must be a positive"):
+        fire_module(keras.Input((8, 8, 4)), 0, 4, 4, name="fire")
