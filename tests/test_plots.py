@@ -86,6 +86,22 @@ def test_feature_maps_of_a_subclassed_model_say_what_to_pass() -> None:
         plots.plot_feature_maps(model, "conv1", np.zeros((8, 8, 3), np.uint8))
 
 
+def test_depthwise_filters_are_drawn_per_channel_not_averaged() -> None:
+    inputs = keras.Input((8, 8, 5))
+    x = keras.layers.DepthwiseConv2D(3, depth_multiplier=2, name="dw")(inputs)
+    model = keras.Model(inputs, keras.layers.SeparableConv2D(4, 3, name="sep")(x))
+    fig = plots.plot_filters(model, "dw", cols=5)
+    assert "10 of 10 depthwise filters, one per input channel (3x3" in fig._suptitle.get_text()
+    kernel = model.get_layer("dw").get_weights()[0]  # (3, 3, 5, 2)
+    shown = [ax.images[0].get_array() for ax in fig.axes if ax.images]
+    assert len(shown) == 10
+    assert np.allclose(shown[3], kernel[:, :, 1, 1])  # channel 1, second multiplier: its own filter, not a mean
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["ch 0.0", "ch 0.1", "ch 1.0"]
+    separable = plots.plot_filters(model, "sep", max_filters=4)
+    assert "4 of 10 depthwise filters" in separable._suptitle.get_text()
+    assert np.allclose(separable.axes[2].images[0].get_array(), model.get_layer("sep").get_weights()[0][:, :, 2, 0])
+
+
 def test_model_comparison_bubbles(model: keras.Model) -> None:
     rows = [{"name": "a", "params": 1000, "macs": 1e6, "accuracy": 0.5},
             {"name": "b", "params": 4000, "macs": 5e6, "accuracy": 0.7}]

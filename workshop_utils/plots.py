@@ -126,37 +126,57 @@ def _layer(model: keras.Model, layer_name: str) -> Any:
 
 
 def plot_filters(model: keras.Model, layer_name: str, max_filters: int = 32, cols: int = 8) -> Figure:
-    """The kernels of a convolution layer, one small image per output channel.
+    """The kernels of a convolution layer, one small image per filter.
 
-    A layer reading 3 channels is drawn in colour (each kernel rescaled to 0..1); deeper layers show each
-    kernel's mean over input channels, blue negative and red positive.
+    A ``Conv2D`` reading 3 channels is drawn in colour (each kernel rescaled to 0..1); deeper ``Conv2D`` layers
+    show each kernel's mean over input channels, blue negative and red positive. A ``DepthwiseConv2D`` (and the
+    depthwise half of a ``SeparableConv2D``) has one 2-D filter per input channel (times ``depth_multiplier``),
+    which never mixes channels: each is drawn on its own, titled with its channel, never averaged.
 
     Example::
 
-        plot_filters(model, "conv1")
+        plot_filters(model, "conv1"); plot_filters(mobilenet, "conv_dw_1")
     """
-    weights = _layer(model, layer_name).get_weights()
+    import keras
+
+    layer = _layer(model, layer_name)
+    depthwise = isinstance(layer, (keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D))
+    weights = layer.get_weights()
     kernel = np.asarray(weights[0]) if weights else None
     if kernel is None or kernel.ndim != 4:
         raise ValueError(f"layer {layer_name!r} has no 2-D convolution kernel to draw.")
-    count = min(max_filters, kernel.shape[-1])
+    if depthwise:
+        # (kh, kw, in_channels, depth_multiplier) -> one filter per (channel, multiplier), channel-major
+        height, width, channels, multiplier = kernel.shape
+        filters = kernel.reshape(height, width, channels * multiplier)
+        titles = [f"ch {i // multiplier}" + (f".{i % multiplier}" if multiplier > 1 else "")
+                  for i in range(channels * multiplier)]
+    else:
+        filters = kernel
+        titles = []
+    total = filters.shape[-1]
+    count = min(max_filters, total)
     rows = math.ceil(count / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 0.9 + 0.4), squeeze=False)
-    colour = kernel.shape[2] == 3
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * (1.05 if depthwise else 0.9) + 0.4),
+                             squeeze=False)
+    colour = not depthwise and kernel.shape[2] == 3
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
         if index >= count:
             continue
-        weights = kernel[..., index]
+        values = filters[..., index]
         if colour:
-            low, high = weights.min(), weights.max()
-            ax.imshow((weights - low) / (high - low + 1e-12))
+            low, high = values.min(), values.max()
+            ax.imshow((values - low) / (high - low + 1e-12))
         else:
-            mean = weights.mean(axis=-1)
-            limit = np.abs(mean).max() + 1e-12
-            ax.imshow(mean, cmap="bwr", vmin=-limit, vmax=limit)
+            image = values if depthwise else values.mean(axis=-1)
+            limit = np.abs(image).max() + 1e-12
+            ax.imshow(image, cmap="bwr", vmin=-limit, vmax=limit)
+        if titles:
+            ax.set_title(titles[index], fontsize=7)
     size = f"{kernel.shape[0]}x{kernel.shape[1]}"
-    fig.suptitle(f"{layer_name}: {count} of {kernel.shape[-1]} filters ({size} pixels each)", fontsize=10)
+    what = "depthwise filters, one per input channel" if depthwise else "filters"
+    fig.suptitle(f"{layer_name}: {count} of {total} {what} ({size} pixels each)", fontsize=10)
     fig.tight_layout()
     return fig
 
