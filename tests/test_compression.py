@@ -88,9 +88,9 @@ def test_pruning_zeroes_and_shrinks(tmp_path):
     kernel = clone.get_layer("conv").kernel.numpy()
     assert 0.7 <= np.mean(kernel == 0) <= 0.8
     assert pruned.packed_bits() < dense.packed_bits()
-    for name, packed in (("p", pruned), ("d", dense)):  # the file = the packed bits + a fixed container overhead
+    for name, packed in (("p", pruned), ("d", dense)):  # the file = the packed bits + ~300 bytes of zip/npy headers per array
         overhead = packed.save(tmp_path / f"{name}.npz") - packed.packed_bytes()
-        assert 0 < overhead < 200 * (3 * len(packed.codes) + len(packed.float_weights) + 1)
+        assert 0 < overhead < 400 * (3 * len(packed.codes) + len(packed.float_weights) + 1)
     back = compression.load_compressed(tmp_path / "p.npz")
     assert np.array_equal(back.codes["conv"].decode(), pruned.codes["conv"].decode())
     with pytest.raises(ValueError, match="sparsity"):
