@@ -62,3 +62,30 @@ def test_this_machine_has_the_core_stack() -> None:
                                                                   doctor.check_backend, doctor.check_jupyterlab))}
     assert all(check.status != FAIL for check in results.values()), results
     assert results["Keras"].found.startswith("3.")
+
+
+def test_native_start_up_lines_are_held_back_and_errors_passed_on(capfd: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    with doctor.quiet_native_logs():
+        for line in (
+            "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n",
+            "I0000 00:00:1796026622.406226    6031 port.cc:153] oneDNN custom operations are on.\n",
+            "To enable the following instructions: AVX2 FMA, in other operations, rebuild TensorFlow.\n",
+            "E0000 00:00:1796026622.406226    6031 node_def_util.cc:682] a real error\n",
+        ):
+            os.write(2, line.encode())
+    err = capfd.readouterr().err
+    assert "absl::InitializeLog" not in err and "oneDNN" not in err and "To enable" not in err
+    assert "a real error" in err
+
+
+def test_doctor_output_has_no_tensorflow_log_lines() -> None:
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in __import__("os").environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-m", "workshop_utils", "doctor"], capture_output=True, text=True, env=env)
+    output = done.stdout + done.stderr
+    assert "checks:" in done.stdout and done.stdout.lstrip().startswith("check")
+    assert "absl::InitializeLog" not in output and "oneDNN" not in output, output[:500]
