@@ -7,7 +7,6 @@ import json
 import os
 import pickle
 import tarfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -382,7 +381,7 @@ def test_refuses_code_in_a_cifar_pickle(_isolated: Path) -> None:
         ("cifar10", "cifar-10-python.tar.gz"),
     ],
 )
-def test_not_cached_and_offline_gives_clear_error_fast(
+def test_not_cached_and_offline_gives_a_clear_error_after_one_try(
     name: str, file_name: str, _isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     keras = pytest.importorskip("keras")
@@ -393,10 +392,8 @@ def test_not_cached_and_offline_gives_clear_error_fast(
         raise Exception(f"URL fetch failure on {origin}: None -- [Errno -3] Temporary failure in name resolution")  # noqa: TRY002 - what Keras raises
 
     monkeypatch.setattr(keras.utils, "get_file", offline_get_file)
-    started = time.perf_counter()
     with pytest.raises(DatasetUnavailableError) as info:
         load_dataset(name)
-    assert time.perf_counter() - started < 2
     message = str(info.value)
     assert isinstance(info.value, RuntimeError)
     assert message.startswith(f"Dataset '{name}' is not in Keras' cache")
@@ -404,7 +401,8 @@ def test_not_cached_and_offline_gives_clear_error_fast(
     assert str(_isolated / "keras" / "datasets") in message
     assert "Temporary failure in name resolution" in message  # the reason, in one line
     assert info.value.__cause__ is None and info.value.__suppress_context__  # no chained URL traceback
-    assert calls and calls[0]["cache_dir"] == str(_isolated / "keras")  # downloads go where we look
+    assert len(calls) == 1  # one try, no retries (how long it takes is not asserted: see benchmarks/)
+    assert calls[0]["cache_dir"] == str(_isolated / "keras")  # downloads go where we look
 
 
 # --------------------------------------------------------------------------------------------

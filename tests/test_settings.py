@@ -64,13 +64,13 @@ def test_scaled_changes_only_what_is_asked() -> None:
 def test_setup_seeds_numpy_and_keras_repeatably(capsys: pytest.CaptureFixture[str]) -> None:
     import keras
 
-    profile = settings.setup(seed=3, profile="ci")
+    run = settings.setup(seed=3, profile="ci")
     first = (np.random.rand(3), np.asarray(keras.random.uniform((3,))))
     settings.setup(seed=3, profile="ci", verbose=False)
     second = (np.random.rand(3), np.asarray(keras.random.uniform((3,))))
     np.testing.assert_array_equal(first[0], second[0])
     np.testing.assert_array_equal(first[1], second[1])
-    assert profile.name == "ci"
+    assert run.name == "ci"
     assert "Run profile: ci" in capsys.readouterr().out
     assert keras.mixed_precision.global_policy().name == "float32"
 
