@@ -430,3 +430,13 @@ def test_sample_photo_rgb_gray_and_size() -> None:
         sample_photo(size=0)
     with pytest.raises(TypeError):
         sample_photo(size=32.0)  # type: ignore[arg-type]
+
+
+def test_data_readme_describes_the_cache_this_module_writes() -> None:
+    from workshop_utils import data as data_module
+
+    readme = (Path(__file__).resolve().parent.parent / "data" / "README.md").read_text()
+    npz, sidecar = data_module._cache_paths(data_module.SHAPES10_SEED, data_module.SHAPES10_TEST_START)
+    assert npz.name in readme and "sha256" in readme and "fingerprint" in readme
+    assert data_module.ENV_DATA_DIR in readme and "KERAS_HOME" in readme and "~/.keras/datasets" in readme
+    assert "data/cache/" in (Path(__file__).resolve().parent.parent / ".gitignore").read_text()
