@@ -380,3 +380,142 @@ def small_resnet(
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+# --- "Identity Mappings in Deep Residual Networks" (He et al. 2016, arXiv:1603.05027): the variants it compares ---
+
+#: Figure 2's shortcut variants (all with the original post-activation residual branch, ReLU after the add).
+SHORTCUT_VARIANTS: tuple[str, ...] = (
+    "original", "constant_scaling", "exclusive_gating", "shortcut_only_gating", "conv_shortcut", "dropout_shortcut",
+)
+#: Figure 4's activation orders: (a) original ... (e) full pre-activation.
+ACTIVATION_VARIANTS: tuple[str, ...] = (
+    "original", "bn_after_addition", "relu_before_addition", "relu_only_preactivation", "full_preactivation",
+)
+VARIANTS: tuple[str, ...] = SHORTCUT_VARIANTS + ACTIVATION_VARIANTS[1:]
+
+
+def _conv(x: Any, filters: int, stride: int, name: str) -> Any:
+    return layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
+
+
+def _bn(x: Any, name: str) -> Any:
+    return layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_bn")(x)
+
+
+def _relu(x: Any, name: str) -> Any:
+    return layers.Activation("relu", name=f"{name}_relu")(x)
+
+
+def residual_unit(
+    x: Any,
+    filters: int,
+    stride: int = 1,
+    variant: str = "original",
+    gate_bias: float = -6.0,
+    scale: float = 0.5,
+    name: str = "unit",
+) -> Any:
+    """One basic residual unit in one of the Identity Mappings paper's variants (:data:`VARIANTS`).
+
+    Shortcut variants (figure 2; ``x`` the shortcut, ``F`` the residual branch conv-BN-ReLU-conv-BN):
+
+    * ``original`` ReLU(x + F); ``constant_scaling`` ReLU(scale*x + scale*F) (the paper's 0.5/0.5 row);
+    * ``exclusive_gating`` ReLU((1-g)*x + g*F) and ``shortcut_only_gating`` ReLU((1-g)*x + F), with
+      g = sigmoid(1x1 conv(x)), gate bias initialised to ``gate_bias`` (the paper's best: -6);
+    * ``conv_shortcut`` ReLU(1x1 conv(x) + F); ``dropout_shortcut`` ReLU(dropout_0.5(x) + F).
+
+    Activation variants (figure 4): ``bn_after_addition`` ReLU(BN(x + conv-BN-ReLU-conv));
+    ``relu_before_addition`` x + ReLU(F); ``relu_only_preactivation`` x + BN(conv(ReLU(BN(conv(ReLU(x))))));
+    ``full_preactivation`` x + conv(ReLU(BN(conv(ReLU(BN(x)))))).
+
+    Where the shape changes, the shortcut is a 1x1 projection (with BN in the post-activation variants), and the
+    gates, scaling and dropout apply to it as to an identity.
+
+    Example::
+
+        x = residual_unit(x, 16, variant="full_preactivation", name="conv2_block1")
+    """
+    _check_choice("variant", variant, VARIANTS)
+    _check_positive("filters", filters)
+    _check_positive("stride", stride)
+    changes_shape = stride != 1 or x.shape[-1] != filters
+    preactivation = variant in ("relu_only_preactivation", "full_preactivation")
+
+    # The pre-activation units activate the input once, for both branches when a projection reads it.
+    branch_input = x
+    if variant == "full_preactivation":
+        branch_input = _relu(_bn(x, f"{name}_preact"), f"{name}_preact")
+    elif variant == "relu_only_preactivation":
+        branch_input = _relu(x, f"{name}_preact")
+    shortcut = x
+    if changes_shape or variant == "conv_shortcut":
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_0_conv")(
+            branch_input if preactivation else x)
+        if not preactivation and variant != "conv_shortcut":
+            shortcut = _bn(shortcut, f"{name}_0")
+
+    if variant == "full_preactivation":
+        y = _conv(branch_input, filters, stride, f"{name}_1")
+        y = _conv(_relu(_bn(y, f"{name}_2_pre"), f"{name}_2_pre"), filters, 1, f"{name}_2")
+    else:
+        y = _relu(_bn(_conv(branch_input, filters, stride, f"{name}_1"), f"{name}_1"), f"{name}_1")
+        y = _conv(y, filters, 1, f"{name}_2")
+        if variant != "bn_after_addition":
+            y = _bn(y, f"{name}_2")
+        if variant == "relu_before_addition":
+            y = _relu(y, f"{name}_2")
+
+    if variant == "constant_scaling":
+        shortcut, y = shortcut * scale, y * scale
+    elif variant in ("exclusive_gating", "shortcut_only_gating"):
+        gate = layers.Conv2D(filters, 1, strides=stride, activation="sigmoid",
+                             bias_initializer=keras.initializers.Constant(gate_bias), name=f"{name}_gate")(x)
+        shortcut = (1.0 - gate) * shortcut
+        if variant == "exclusive_gating":
+            y = gate * y
+    elif variant == "dropout_shortcut":
+        shortcut = layers.Dropout(0.5, name=f"{name}_0_dropout")(shortcut)
+
+    x = layers.Add(name=f"{name}_add")([shortcut, y])
+    if variant == "bn_after_addition":
+        x = _bn(x, f"{name}_out")
+    if variant in ("relu_before_addition", "relu_only_preactivation", "full_preactivation"):
+        return x
+    return _relu(x, f"{name}_out")
+
+
+def variant_resnet(
+    variant: str = "original",
+    input_shape: tuple[int, int, int] = (32, 32, 3),
+    classes: int = 10,
+    stage_widths: Sequence[int] = (16, 32, 64),
+    blocks_per_stage: Sequence[int] = (3, 3, 3),
+    name: str | None = None,
+    **unit_args: Any,
+) -> keras.Model:
+    """A CIFAR-style ResNet (ResNet-20 by default) built from :func:`residual_unit` in one variant.
+
+    The pre-activation variants end with BN + ReLU before the pooling, as in the paper's pre-activation nets.
+
+    Example::
+
+        variant_resnet("full_preactivation").count_params()
+    """
+    _check_choice("variant", variant, VARIANTS)
+    if len(stage_widths) != len(blocks_per_stage) or not stage_widths:
+        raise ValueError("stage_widths and blocks_per_stage need one entry per stage.")
+    depth = 2 + 2 * sum(blocks_per_stage)
+    inputs = keras.Input(input_shape, name="image")
+    x = layers.Conv2D(stage_widths[0], 3, padding="same", use_bias=False, name="conv1_conv")(inputs)
+    if variant != "full_preactivation":  # full pre-activation units start with their own BN-ReLU
+        x = _relu(_bn(x, "conv1"), "conv1")
+    for index, (filters, count) in enumerate(zip(stage_widths, blocks_per_stage)):
+        for block in range(1, count + 1):
+            stride = 2 if index > 0 and block == 1 else 1
+            x = residual_unit(x, filters, stride, variant, name=f"conv{index + 2}_block{block}", **unit_args)
+    if variant in ("relu_only_preactivation", "full_preactivation"):
+        x = _relu(_bn(x, "post"), "post")
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name=name or f"resnet{depth}_{variant}")
