@@ -48,3 +48,20 @@ def test_tensorflow_wheel_chosen_for_every_platform() -> None:
     for platform in platforms:
         chosen = [line.split(";")[0] for line in tensorflow_lines if Marker(line.split(";", 1)[1]).evaluate(platform)]
         assert len(chosen) == 1, f"{platform}: exactly one TensorFlow wheel must apply, got {chosen}"
+
+
+def test_jax_extra_is_pinned_and_run_by_ci() -> None:
+    lines = [line.strip() for line in (ROOT / "requirements-jax.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines and all("==" in line for line in lines), lines
+    assert any(line.startswith("jax==") for line in lines)
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "requirements-jax.txt" in ci and "KERAS_BACKEND=jax python3 workshop.py test notebooks" in ci
+    readme = (ROOT / "README.md").read_text()
+    assert "KERAS_BACKEND=jax python3 workshop.py test notebooks" in readme  # the documented variant CI runs
+
+
+def test_gpu_check_script_runs_every_notebook_on_jax_in_the_gpu_profile() -> None:
+    script = (ROOT / "benchmarks" / "gpu_check.sh").read_text()
+    assert "KERAS_BACKEND=jax" in script and "WORKSHOP_PROFILE=gpu" in script
+    assert "notebooks/[0-9][0-9]_*.ipynb" in script and "grep -v -e '^tensorflow'" in script
