@@ -72,7 +72,9 @@ REMOTE_RE = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//[^"']+|@import\s
 MATH_RE = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$|\\\(|\\\[", re.DOTALL)
 
 
-from tools import build_slides as bs  # noqa: E402 (repo root is on sys.path: root conftest.py)
+if str(REPO) not in sys.path:  # run as a script (python tests/test_decks_browser.py); under pytest conftest.py does it
+    sys.path.insert(0, str(REPO))
+from tools import build_slides as bs  # noqa: E402
 NOTEBOOKS = bs.default_notebooks()
 STEMS = [p.stem for p in NOTEBOOKS] + [FIXTURE_STEM]
 
@@ -670,6 +672,8 @@ def test_every_slide_fits_the_screen(stem, built, browser) -> None:
     assert len(fit.slides) == deck.expected_slides
     assert not recorder.outside(("file://",)), f"requests left file://: {recorder.outside(('file://',))}"
     assert not recorder.problems, f"{deck.html_path.name} (file://): {recorder.problems}"
+    if stem == FIXTURE_STEM:  # the math slide has one fragment: shown and measured in two steps
+        assert [(s.steps, s.cells) for s in fit.slides if s.heading == "Backpropagation"] == [(2, ("nb2", "nb3"))]
     # reveal 4 default: a 960x700 slide scaled to the screen less a 4% margin
     assert fit.scale == pytest.approx(min(1280 * 0.96 / 960, 720 * 0.96 / 700), rel=1e-3), "not reveal's default scaling"
     if fit.code_font_px is not None:
