@@ -65,7 +65,7 @@ def test_image_i_does_not_depend_on_n_start_or_chunking(
     x_mid, y_mid = make_shapes10(10, start=20)
     assert np.array_equal(x40[:15], x15)
     assert np.array_equal(x40[20:30], x_mid) and np.array_equal(y40[20:30], y_mid)
-    monkeypatch.setattr(data, "_CHUNK", 7)  # images rendered in other groups must not change
+    monkeypatch.setattr(data.shapes10, "_CHUNK", 7)  # images rendered in other groups must not change
     assert np.array_equal(make_shapes10(40)[0], x40)
 
 
@@ -190,22 +190,22 @@ def test_cache_writes_verifies_extends_and_regenerates(monkeypatch: pytest.Monke
     assert len(npz_files) == 2 and all(path.with_suffix(".json").is_file() for path in npz_files)
     train_npz = next(path for path in npz_files if "start0" in path.name)
     meta = json.loads(train_npz.with_suffix(".json").read_text())
-    assert meta["sha256"] == data._sha256(train_npz) and meta["n"] == 30
+    assert meta["sha256"] == data.cache._sha256(train_npz) and meta["n"] == 30
 
     # A second load reads the cache: the generator is not called.
     def must_not_generate(*args: object, **kwargs: object) -> None:
         raise AssertionError("regenerated although the cache was valid")
 
     with monkeypatch.context() as patch:
-        patch.setattr(data, "make_shapes10", must_not_generate)
+        patch.setattr(data.shapes10, "make_shapes10", must_not_generate)
         again = load_dataset("shapes10", train_size=20, test_size=10)
     assert np.array_equal(again.x_train, first.x_train[:20])
 
     # A larger size generates only the missing images, and caches the larger set.
     calls: list[tuple] = []
-    real = data.make_shapes10
+    real = data.shapes10.make_shapes10
     monkeypatch.setattr(
-        data,
+        data.shapes10,
         "make_shapes10",
         lambda n, seed=0, start=0: calls.append((n, start)) or real(n, seed, start),
     )
@@ -221,7 +221,7 @@ def test_cache_writes_verifies_extends_and_regenerates(monkeypatch: pytest.Monke
     with pytest.warns(UserWarning, match="sha256.*regenerating"):
         repaired = load_dataset("shapes10", train_size=45, test_size=10)
     assert calls == [(45, 0)] and np.array_equal(repaired.x_train, bigger.x_train)
-    assert json.loads(train_npz.with_suffix(".json").read_text())["sha256"] == data._sha256(train_npz)
+    assert json.loads(train_npz.with_suffix(".json").read_text())["sha256"] == data.cache._sha256(train_npz)
 
     # Damaged bytes are caught too.
     raw = bytearray(train_npz.read_bytes())
@@ -236,7 +236,7 @@ def test_cache_writes_verifies_extends_and_regenerates(monkeypatch: pytest.Monke
     # A cache written by an older generator (here: one without noise) is not reused.
     calls.clear()
     with monkeypatch.context() as patch:
-        patch.setattr(data, "_NOISE_SIGMA_MAX", 0.0)
+        patch.setattr(data.shapes10, "_NOISE_SIGMA_MAX", 0.0)
         with pytest.warns(UserWarning, match="different version of the generator"):
             changed = load_dataset("shapes10", train_size=45, test_size=10)
         assert (45, 0) in calls and not np.array_equal(changed.x_train, bigger.x_train)
@@ -251,10 +251,10 @@ def test_cache_writes_verifies_extends_and_regenerates(monkeypatch: pytest.Monke
 def test_cache_dir_setting_and_fallback(monkeypatch: pytest.MonkeyPatch, _isolated: Path) -> None:
     assert data.data_cache_dir() == _isolated / "cache"
     monkeypatch.delenv("WORKSHOP_DATA_DIR")
-    repo = Path(data.__file__).resolve().parent.parent
+    repo = Path(data.__file__).resolve().parents[2]  # workshop_utils/data/__init__.py
     if os.access(repo, os.W_OK):
         assert data.data_cache_dir() == repo / "data" / "cache"
-    monkeypatch.setattr(data, "_writable_dir", lambda path: False)
+    monkeypatch.setattr(data.cache, "_writable_dir", lambda path: False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(_isolated / "xdg"))
     assert data.data_cache_dir() == _isolated / "xdg" / "cnn-workshop"
 
@@ -326,7 +326,7 @@ def test_fashion_mnist_from_keras_cache(_isolated: Path, monkeypatch: pytest.Mon
 def _write_cifar_batches(folder: Path, rng: np.random.Generator) -> dict[str, tuple[np.ndarray, list[int]]]:
     folder.mkdir(parents=True)
     batches = {}
-    for batch in data._CIFAR_BATCHES:
+    for batch in data.keras_files._CIFAR_BATCHES:
         pixels = rng.integers(0, 256, size=(6, 3072), dtype=np.uint8)  # rows: R plane, G plane, B plane
         labels = rng.integers(0, 10, 6).tolist()
         content = {
@@ -436,7 +436,7 @@ def test_data_readme_describes_the_cache_this_module_writes() -> None:
     from workshop_utils import data as data_module
 
     readme = (Path(__file__).resolve().parent.parent / "data" / "README.md").read_text()
-    npz, sidecar = data_module._cache_paths(data_module.SHAPES10_SEED, data_module.SHAPES10_TEST_START)
+    npz, sidecar = data_module.cache._cache_paths(data_module.SHAPES10_SEED, data_module.SHAPES10_TEST_START)
     assert npz.name in readme and "sha256" in readme and "fingerprint" in readme
     assert data_module.ENV_DATA_DIR in readme and "KERAS_HOME" in readme and "~/.keras/datasets" in readme
     assert "data/cache/" in (Path(__file__).resolve().parent.parent / ".gitignore").read_text()
