@@ -28,6 +28,7 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 REFERENCES_RE = re.compile(r"^##\s+References\b")
 APPENDIX_RE = re.compile(r"^##\s+Appendix\b")
 YEAR_RE = re.compile(r"\b(19|20)\d\d\b")
+WEB_RE = re.compile(r"https?://|\b[\w-]+\.(org|com|net|io|dev|ai)/")
 
 
 def _read(path: Path) -> dict:
@@ -76,13 +77,25 @@ def references_problems(nb: dict, name: str) -> list[str]:
                         f"`{bs.first_line(cells[last])}` opens a slide after it")
     if bs.APPENDIX_TAG in bs.cell_tags(cells[refs[-1]]):
         problems.append(f"{name}: the References cell {refs[-1]} must not be tagged `appendix` (it ends the main flow)")
-    entries = [line for line in bs._source(cells[refs[-1]]).splitlines() if re.match(r"\s*([-*]|\d+\.)\s", line)]
+    entries = reference_entries(bs._source(cells[refs[-1]]))
     if not entries:
         problems.append(f"{name}: the References slide (cell {refs[-1]}) lists no entry; one bullet per paper")
-    undated = [entry.strip()[:60] for entry in entries if not YEAR_RE.search(entry)]
+    # A paper needs its year; a web page (a link or a domain path, e.g. a blog post the deck cites) may have none.
+    undated = [entry[:70] for entry in entries if not YEAR_RE.search(entry) and not WEB_RE.search(entry)]
     if undated:
-        problems.append(f"{name}: references without a year: {undated}")
+        problems.append(f"{name}: references without a year (authors, year, arXiv id or venue): {undated}")
     return problems
+
+
+def reference_entries(markdown: str) -> list[str]:
+    """The bullets or numbered items of a references cell, each joined with its continuation lines."""
+    entries: list[str] = []
+    for line in markdown.splitlines():
+        if re.match(r"\s{0,3}([-*+]|\d+[.)])\s", line):
+            entries.append(line.strip())
+        elif entries and line.strip() and line[:1].isspace():
+            entries[-1] += " " + line.strip()
+    return entries
 
 
 def appendix_problems(nb: dict, name: str) -> list[str]:
@@ -183,8 +196,11 @@ def test_references_must_be_the_last_slide_and_dated() -> None:
     nb["cells"].append(_cell("markdown", "## Bonus", "slide"))
     assert "cell 8 `## Bonus` opens a slide after it" in references_problems(nb, "nb")[0]
     nb = _good()
-    nb["cells"][7]["source"] = "## References\n\n- LeCun et al., Proc. IEEE."
-    assert "without a year" in references_problems(nb, "nb")[0]
+    nb["cells"][7]["source"] = "## References\n\n- LeCun et al., Proc. IEEE.\n- A blog post, example.com/post"
+    (problem,) = references_problems(nb, "nb")
+    assert "without a year" in problem and "LeCun" in problem and "blog" not in problem
+    nb["cells"][7]["source"] = "## References\n\n1. Howard et al., MobileNets,\n   2017, arXiv:1704.04861"
+    assert references_problems(nb, "nb") == []  # the year is on the entry's continuation line
     nb["cells"] = nb["cells"][:7]
     assert "no `## References` slide" in references_problems(nb, "nb")[0]
 
