@@ -205,6 +205,7 @@ def test_index_links_each_session_to_its_notebooks_deck(tmp_path: Path) -> None:
         assert f'href="{d.html_path.name}"' in index
     assert "Other decks" in index and "Title 99_bonus" in index
     assert "09:15 – 09:30" in index and "Title 00_welcome" in index.split("Other decks")[0]
+    assert "attendees write channel_shuffle" in index  # session notes show under their title
     assert index.count("<tr") == len(PROGRAM) + 1  # header row + one per session
     assert f"{taught[1]}: no deck yet" in index
 

@@ -517,8 +517,9 @@ def write_index(decks: Sequence[Deck], out_dir: Path, program: Sequence | None =
             links = ""
         css = "" if session.notebook else ' class="break"'
         planned = _minutes(session.talk_minutes, session.hands_on_minutes)
+        note = f'<br><span class="note">{html.escape(session.note)}</span>' if session.note else ""
         lines.append(
-            f"<tr{css}><td>{html.escape(when)}</td><td>{html.escape(session.title)}</td>"
+            f"<tr{css}><td>{html.escape(when)}</td><td>{html.escape(session.title)}{note}</td>"
             f"<td>{html.escape(planned)}</td><td>{links}</td></tr>"
         )
     others = [d for d in decks if id(d) not in matched]
@@ -538,7 +539,7 @@ table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #ddd; vertical-align: top; }}
 tr.break td {{ color: #888; }}
 td:first-child {{ white-space: nowrap; }}
-.file, .timing, .missing {{ color: #777; font-size: .9em; }}
+.file, .timing, .missing, .note {{ color: #777; font-size: .9em; }}
 kbd {{ border: 1px solid #aaa; border-radius: 3px; padding: 0 .3em; }}
 </style>
 </head>
