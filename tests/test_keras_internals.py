@@ -85,3 +85,9 @@ def test_build_shapes_attention_and_inbound_nodes(residual: keras.Model) -> None
     net = Net()
     net(keras.ops.zeros((1, 7)))
     assert [tuple(shape) for shape in internals.build_input_shapes(net)] == [(1, 7)]
+
+
+def test_source_layer_of_a_tensor(residual: keras.Model) -> None:
+    conv = residual.get_layer("conv")
+    assert internals.source_layer(conv.output) is conv
+    assert internals.source_layer(keras.ops.zeros((1,))) is None  # a concrete tensor has no graph history

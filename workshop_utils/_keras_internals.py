@@ -33,6 +33,7 @@ __all__ = [
     "own_variables",
     "recording_layer_calls",
     "sequential_graph",
+    "source_layer",
     "symbolic_call",
 ]
 
@@ -208,6 +209,17 @@ def inbound_nodes(layer: Any) -> list[Any]:
         [tensor for node in inbound_nodes(layer) for tensor in node.input_tensors]
     """
     return list(getattr(layer, "_inbound_nodes", []) or [])
+
+
+def source_layer(tensor: Any) -> Any:
+    """The layer (or operation) that produced a symbolic tensor, or ``None`` for a graph input placeholder's source.
+
+    Example::
+
+        source_layer(model.get_layer("conv2").input).name   # "conv1"
+    """
+    history = getattr(tensor, "_keras_history", None)
+    return None if history is None else history[0]
 
 
 def freeze_tf_function(concrete_function: Any) -> Any:

@@ -301,6 +301,8 @@ def architecture_text(model: keras.Model) -> str:
 
         print(architecture_text(model))
     """
+    from workshop_utils import _keras_internals as internals
+
     lines = [f"{model.name}"]
     for layer in model.layers:
         try:
@@ -308,11 +310,11 @@ def architecture_text(model: keras.Model) -> str:
         except (AttributeError, ValueError):
             shape = "?"
         sources = []
-        for node in getattr(layer, "_inbound_nodes", []):
+        for node in internals.inbound_nodes(layer):
             for tensor in getattr(node, "input_tensors", []):
-                history = getattr(tensor, "_keras_history", None)
-                if history is not None:
-                    sources.append(history[0].name)
+                source = internals.source_layer(tensor)
+                if source is not None:
+                    sources.append(source.name)
         reads = f"  <- {', '.join(dict.fromkeys(sources))}" if sources else ""
         lines.append(f"  {layer.name:<28} {type(layer).__name__:<22} {str(shape):<18}{reads}")
     return "\n".join(lines)
