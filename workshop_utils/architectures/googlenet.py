@@ -1,7 +1,8 @@
 """GoogLeNet / Inception v1 (Szegedy et al., "Going deeper with convolutions", CVPR 2015, arXiv:1409.4842).
 
 The reference copy of the network notebook 03 builds live, written like ``keras.applications``: block functions
-(:func:`conv_block`, :func:`inception_module`, :func:`auxiliary_classifier`) composed by :func:`googlenet`, whose
+(:func:`conv_block`, :func:`auxiliary_classifier`, and the Inception module of
+:mod:`workshop_utils.architectures.inception`) composed by :func:`googlenet`, whose
 ``modules`` argument is the paper's table 1 (:data:`GOOGLENET_MODULES`). Layer names follow the paper's blocks
 (``inception_4a_3x3_reduce``, ``aux1_fc``).
 
@@ -24,6 +25,11 @@ from typing import Any
 import keras
 from keras import layers
 
+# One reference copy of the module in the repository (the checker and the cost tables build it too).
+from workshop_utils.architectures.inception import inception_module
+
+__all__ = ["GOOGLENET_MODULES", "auxiliary_classifier", "conv_block", "googlenet", "inception_module", "inference_model"]
+
 #: Table 1 of the paper, per module: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj.
 GOOGLENET_MODULES: dict[str, tuple[int, int, int, int, int, int]] = {
     "3a": (64, 96, 128, 16, 32, 32), "3b": (128, 128, 192, 32, 96, 64),
@@ -45,34 +51,6 @@ def conv_block(x: Any, filters: int, kernel_size: int, strides: int = 1, name: s
         x = conv_block(x, 64, 7, strides=2, name="conv1_7x7")
     """
     return layers.Conv2D(filters, kernel_size, strides=strides, padding="same", activation="relu", name=name)(x)
-
-
-def inception_module(
-    x: Any,
-    filters_1x1: int,
-    filters_3x3_reduce: int,
-    filters_3x3: int,
-    filters_5x5_reduce: int,
-    filters_5x5: int,
-    filters_pool_proj: int,
-    name: str = "inception",
-) -> Any:
-    """The Inception module with 1x1 bottlenecks: four branches, concatenated on the channel axis in this order.
-
-    1x1; 1x1 reduce -> 3x3; 1x1 reduce -> 5x5; 3x3 max pool (stride 1) -> 1x1 projection.
-
-    Example::
-
-        x = inception_module(x, *GOOGLENET_MODULES["3a"], name="inception_3a")   # 28x28x192 -> 28x28x256
-    """
-    branch_1x1 = conv_block(x, filters_1x1, 1, name=f"{name}_1x1")
-    branch_3x3 = conv_block(x, filters_3x3_reduce, 1, name=f"{name}_3x3_reduce")
-    branch_3x3 = conv_block(branch_3x3, filters_3x3, 3, name=f"{name}_3x3")
-    branch_5x5 = conv_block(x, filters_5x5_reduce, 1, name=f"{name}_5x5_reduce")
-    branch_5x5 = conv_block(branch_5x5, filters_5x5, 5, name=f"{name}_5x5")
-    branch_pool = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
-    branch_pool = conv_block(branch_pool, filters_pool_proj, 1, name=f"{name}_pool_proj")
-    return layers.Concatenate(axis=-1, name=f"{name}_concat")([branch_1x1, branch_3x3, branch_5x5, branch_pool])
 
 
 def auxiliary_classifier(x: Any, classes: int, name: str) -> Any:
