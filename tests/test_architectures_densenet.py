@@ -1,0 +1,123 @@
+"""DenseNet reference implementation: Keras' counts exactly, channel growth, compression, names, bad arguments."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from workshop_utils.architectures import densenet as dn
+
+
+@pytest.mark.parametrize("name, keras_model", [
+    ("densenet121", keras.applications.DenseNet121),
+    ("densenet169", keras.applications.DenseNet169),
+    ("densenet201", keras.applications.DenseNet201),
+])
+def test_parameter_counts_equal_keras_applications(name: str, keras_model) -> None:
+    ours = getattr(dn, name)()
+    theirs = keras_model(weights=None)
+    assert ours.count_params() == theirs.count_params()
+    # Same layers by name and kernel shape, not only the same total.
+    ours_kernels = {l.name: tuple(l.kernel.shape) for l in ours.layers if isinstance(l, keras.layers.Conv2D)}
+    theirs_kernels = {l.name: tuple(l.kernel.shape) for l in theirs.layers if isinstance(l, keras.layers.Conv2D)}
+    renamed = {n.replace("_1x1_conv", "_1_conv").replace("_3x3_conv", "_2_conv"): k for n, k in ours_kernels.items()}
+    assert renamed == theirs_kernels
+
+
+def test_densenet121_count_is_the_documented_one() -> None:
+    assert dn.densenet121().count_params() == 8_062_504
+
+
+def test_dense_block_grows_channels_by_k_per_layer() -> None:
+    inputs = keras.Input((8, 8, 24))
+    outputs = dn.dense_block(inputs, 5, 12, name="b")
+    model = keras.Model(inputs, outputs)
+    assert tuple(outputs.shape[1:]) == (8, 8, 24 + 5 * 12)
+    reads = [int(l.kernel.shape[2]) for l in model.layers if l.name.endswith("_1x1_conv")]
+    assert reads == dn.block_channels(24, 5, 12) == [24, 36, 48, 60, 72]
+    assert all(int(l.kernel.shape[3]) == 48 for l in model.layers if l.name.endswith("_1x1_conv"))
+
+
+def test_dense_block_keeps_every_earlier_feature_map_unchanged() -> None:
+    inputs = keras.Input((4, 4, 3))
+    model = keras.Model(inputs, dn.dense_block(inputs, 3, 2, name="b"))
+    images = np.random.default_rng(0).normal(size=(2, 4, 4, 3)).astype("float32")
+    out = np.asarray(model(images, training=False))
+    np.testing.assert_allclose(out[..., :3], images, rtol=0, atol=0)  # concatenation copies x0 through
+
+
+def test_without_bottleneck_the_3x3_conv_reads_the_whole_concatenation() -> None:
+    inputs = keras.Input((8, 8, 16))
+    model = keras.Model(inputs, dn.dense_block(inputs, 3, 8, bottleneck=False, name="b"))
+    kernels = [tuple(l.kernel.shape) for l in model.layers if isinstance(l, keras.layers.Conv2D)]
+    assert kernels == [(3, 3, 16, 8), (3, 3, 24, 8), (3, 3, 32, 8)]
+
+
+@pytest.mark.parametrize("channels, theta, expected", [(256, 0.5, 128), (45, 0.5, 22), (100, 1.0, 100), (50, 0.25, 12)])
+def test_transition_keeps_floor_theta_times_channels_and_halves_the_size(channels: int, theta: float,
+                                                                         expected: int) -> None:
+    inputs = keras.Input((8, 8, channels))
+    assert tuple(dn.transition(inputs, theta).shape[1:]) == (4, 4, expected)
+
+
+def test_composite_is_bn_relu_conv_without_bias() -> None:
+    inputs = keras.Input((8, 8, 4))
+    model = keras.Model(inputs, dn.composite(inputs, 6, 3, name="h"))
+    assert [type(l).__name__ for l in model.layers[1:]] == ["BatchNormalization", "Activation", "Conv2D"]
+    assert not model.get_layer("h_conv").use_bias
+
+
+def test_growth_rate_and_compression_change_the_count_as_expected() -> None:
+    base = dn.densenet((2, 2), growth_rate=8, compression=0.5, input_shape=(32, 32, 3), classes=10)
+    wider = dn.densenet((2, 2), growth_rate=16, compression=0.5, input_shape=(32, 32, 3), classes=10)
+    uncompressed = dn.densenet((2, 2), growth_rate=8, compression=1.0, input_shape=(32, 32, 3), classes=10)
+    assert wider.count_params() > base.count_params()
+    assert uncompressed.count_params() > base.count_params()
+    # stem 2k = 16 -> block 16 + 2*8 = 32 -> transition keeps 16 (theta 0.5) or 32 (theta 1) -> block adds 16.
+    assert base.get_layer("bn").input.shape[-1] == 32
+    assert uncompressed.get_layer("bn").input.shape[-1] == 48
+
+
+def test_small_densenet_has_the_small_resnets_parameter_budget_and_trains_a_step() -> None:
+    from workshop_utils.architectures.resnet import small_resnet
+
+    model = dn.small_densenet()
+    resnet = small_resnet()
+    assert model.input.shape[1:] == (32, 32, 3) and model.output.shape[-1] == 10
+    assert abs(model.count_params() / resnet.count_params() - 1) < 0.1
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).random((4, 32, 32, 3)).astype("float32")
+    loss = model.train_on_batch(x, np.arange(4))
+    assert np.isfinite(loss)
+
+
+def test_layer_names_follow_keras_applications() -> None:
+    model = dn.densenet121()
+    for name in ("conv1_conv", "conv2_block1_concat", "conv2_block6_concat", "pool2_conv", "pool2_pool",
+                 "conv5_block16_concat", "avg_pool", "predictions"):
+        model.get_layer(name)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"blocks": ()}, "at least one dense block"),
+    ({"blocks": (6, 0)}, "positive integer"),
+    ({"growth_rate": 0}, "growth_rate"),
+    ({"compression": 0.0}, "compression"),
+    ({"compression": 1.5}, "compression"),
+    ({"classes": 0}, "classes"),
+    ({"input_shape": (16, 16, 3)}, ">= 32"),
+])
+def test_bad_hyper_parameters_raise_value_errors(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        dn.densenet(**kwargs)
+
+
+def test_small_densenet_refuses_an_input_too_small_for_its_transitions() -> None:
+    with pytest.raises(ValueError, match="too small"):
+        dn.small_densenet(input_shape=(2, 2, 3), blocks=(1, 1, 1))
+
+
+def test_quoted_errors_are_labelled_and_ordered() -> None:
+    top1 = [dn.QUOTED_IMAGENET_ERRORS[name][0] for name in ("densenet121", "densenet169", "densenet201")]
+    assert top1 == sorted(top1, reverse=True)  # deeper is better in the paper's table 3

@@ -1,0 +1,285 @@
+"""DenseNet (Huang, Liu, van der Maaten & Weinberger, "Densely Connected Convolutional Networks", CVPR 2017,
+arXiv:1608.06993), the reference copy of the network notebook 08 builds live.
+
+Written like ``keras/src/applications/densenet.py``: block functions composed by one model function whose
+arguments are the paper's hyper-parameters (``blocks``, ``growth_rate`` k, ``compression`` theta, ``bottleneck``):
+
+* :func:`composite` -- the paper's composite function H: batch norm, ReLU, convolution (pre-activation order).
+* :func:`bottleneck_layer` -- one layer's new features: 1x1 conv to 4k channels, then 3x3 conv to k (the "B" of
+  DenseNet-BC); with ``bottleneck=False`` a single 3x3 conv to k.
+* :func:`dense_block` -- each layer reads the concatenation of everything before it in the block, so the channel
+  count grows k0, k0 + k, k0 + 2k, ...
+* :func:`transition` -- between blocks: a 1x1 conv that keeps ``floor(theta * channels)`` channels (the "C"),
+  then 2x2 average pooling.
+* :func:`densenet` (:func:`densenet121`, :func:`densenet169`, :func:`densenet201`) at 224x224, whose parameter
+  counts equal ``keras.applications.DenseNet121/169/201(weights=None)``; :func:`small_densenet` for 32x32 data.
+
+Layer names follow ``keras.applications`` (``conv2_block1_concat``, ``pool2_conv``), so per-layer cost tables line
+up with Keras' model: ``conv3_block4_1x1_conv`` is the bottleneck conv of layer 4 in dense block 2.
+
+Example::
+
+    from workshop_utils.architectures.densenet import densenet121
+    densenet121().count_params()     # 8,062,504, as keras.applications.DenseNet121(weights=None)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+from keras import layers
+
+#: Layers per dense block of the ImageNet DenseNets (the paper's table 1; growth rate 32, compression 0.5).
+DENSENET_BLOCKS: dict[str, tuple[int, ...]] = {
+    "densenet121": (6, 12, 24, 16),
+    "densenet169": (6, 12, 32, 32),
+    "densenet201": (6, 12, 48, 32),
+}
+
+#: ImageNet validation errors in percent, **quoted** from Huang et al. 2017 (arXiv:1608.06993), table 3:
+#: (single-crop top-1, single-crop top-5, 10-crop top-1, 10-crop top-5).
+QUOTED_IMAGENET_ERRORS: dict[str, tuple[float, float, float, float]] = {
+    "densenet121": (25.02, 7.71, 23.61, 6.66),
+    "densenet169": (23.80, 6.85, 22.08, 5.92),
+    "densenet201": (22.58, 6.34, 21.46, 5.54),
+}
+
+# keras.applications uses this epsilon; keeping it makes the models interchangeable (it has no parameters).
+BN_EPSILON = 1.001e-5
+BOTTLENECK_WIDTH = 4  # the bottleneck conv has 4k filters (section 3, "Bottleneck layers")
+
+
+def _check_positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return value
+
+
+def _check_compression(compression: Any) -> float:
+    if isinstance(compression, bool) or not isinstance(compression, (int, float)) or not 0 < compression <= 1:
+        raise ValueError(f"compression (theta) must be in (0, 1]: 1 keeps every channel, 0.5 is DenseNet-BC; "
+                         f"got {compression!r}.")
+    return float(compression)
+
+
+def composite(x: Any, filters: int, kernel_size: int, name: str) -> Any:
+    """The composite function H of the paper: BatchNorm -> ReLU -> Conv ('same' padding, no bias).
+
+    Pre-activation order (as in pre-activation ResNets): the conv sees normalised, rectified features, and its
+    output goes straight into a concatenation, so no bias is needed (the next layer's batch norm re-centres).
+    Layers are named ``{name}_bn``, ``{name}_relu``, ``{name}_conv``.
+
+    Example::
+
+        y = composite(x, 128, 1, name="conv2_block1_1x1")   # BN-ReLU-Conv1x1 to 128 channels
+    """
+    x = layers.BatchNormalization(axis=-1, epsilon=BN_EPSILON, name=f"{name}_bn")(x)
+    x = layers.Activation("relu", name=f"{name}_relu")(x)
+    return layers.Conv2D(filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv")(x)
+
+
+def bottleneck_layer(x: Any, growth_rate: int, bottleneck: bool = True, name: str = "dense") -> Any:
+    """One dense layer's *new* feature maps (k = ``growth_rate`` channels), computed from everything in ``x``.
+
+    With the bottleneck (DenseNet-B): BN-ReLU-Conv1x1 to 4k channels, then BN-ReLU-Conv3x3 to k. The 1x1 conv
+    caps the 3x3 conv's input at 4k channels however many channels have piled up in the block.
+
+    Example::
+
+        new_features = bottleneck_layer(x, 32, name="conv2_block1")   # (..., 32)
+    """
+    _check_positive_int("growth_rate", growth_rate)
+    if bottleneck:
+        x = composite(x, BOTTLENECK_WIDTH * growth_rate, 1, name=f"{name}_1x1")
+    return composite(x, growth_rate, 3, name=f"{name}_3x3")
+
+
+def dense_block(x: Any, num_layers: int, growth_rate: int, bottleneck: bool = True, name: str = "dense") -> Any:
+    """A dense block: ``num_layers`` layers, each reading the concatenation of the block input and every earlier
+    layer's output; returns ``k0 + num_layers * growth_rate`` channels at the input's resolution.
+
+    (The argument is ``num_layers``, not ``layers``, so it does not hide ``keras.layers``.)
+
+    Example::
+
+        x = dense_block(x, 6, 32, name="conv2")   # 64 -> 64 + 6 * 32 = 256 channels
+    """
+    _check_positive_int("num_layers", num_layers)
+    for index in range(1, num_layers + 1):
+        new_features = bottleneck_layer(x, growth_rate, bottleneck, name=f"{name}_block{index}")
+        x = layers.Concatenate(axis=-1, name=f"{name}_block{index}_concat")([x, new_features])
+    return x
+
+
+def transition(x: Any, compression: float = 0.5, name: str = "transition") -> Any:
+    """Transition layer: BN-ReLU-Conv1x1 to ``floor(compression * channels)`` channels, then 2x2 average pool.
+
+    ``compression`` (theta) applies to the channel count of ``x`` (everything the block produced), not to the
+    growth rate; ``floor`` matches ``keras.applications``.
+
+    Example::
+
+        x = transition(x, 0.5, name="pool2")   # 56x56x256 -> 28x28x128
+    """
+    theta = _check_compression(compression)
+    channels = int(x.shape[-1])
+    x = composite(x, max(1, int(channels * theta)), 1, name=name)
+    return layers.AveragePooling2D(2, strides=2, name=f"{name}_pool")(x)
+
+
+def densenet(
+    blocks: Sequence[int] = DENSENET_BLOCKS["densenet121"],
+    growth_rate: int = 32,
+    compression: float = 0.5,
+    bottleneck: bool = True,
+    input_shape: tuple[int, int, int] = (224, 224, 3),
+    classes: int = 1000,
+    stem_filters: int | None = None,
+    name: str = "densenet",
+) -> keras.Model:
+    """The ImageNet DenseNet(-BC) of the paper's table 1: a 7x7/2 conv stem with 3x3/2 max pool, dense blocks
+    with transitions between them, then BN-ReLU, global average pooling and a softmax layer.
+
+    Args:
+        blocks: layers per dense block, e.g. (6, 12, 24, 16) for DenseNet-121 (see :data:`DENSENET_BLOCKS`).
+        growth_rate: k, the channels each layer adds (32 for the ImageNet models).
+        compression: theta in (0, 1], the fraction of channels each transition keeps (0.5 for DenseNet-BC).
+        bottleneck: put a 1x1 conv to 4k channels before each 3x3 conv (DenseNet-B).
+        input_shape: height, width, channels (at least 32x32).
+        classes: size of the softmax output.
+        stem_filters: channels of the first conv; ``None`` means 2k, the paper's choice (64 for k = 32).
+
+    Example::
+
+        densenet((6, 12, 32, 32), name="densenet169").count_params()   # 14,307,880
+    """
+    blocks = tuple(blocks)
+    if not blocks:
+        raise ValueError("blocks needs at least one dense block, e.g. (6, 12, 24, 16) for DenseNet-121.")
+    for count in blocks:
+        _check_positive_int("every entry of blocks", count)
+    _check_positive_int("growth_rate", growth_rate)
+    _check_compression(compression)
+    _check_positive_int("classes", classes)
+    if len(input_shape) != 3 or min(input_shape[:2]) < 32:
+        raise ValueError(f"input_shape must be (height, width, channels) with height and width >= 32, "
+                         f"got {input_shape}.")
+    stem_filters = 2 * growth_rate if stem_filters is None else _check_positive_int("stem_filters", stem_filters)
+
+    inputs = keras.Input(input_shape, name="image")
+    x = layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
+    x = layers.Conv2D(stem_filters, 7, strides=2, use_bias=False, name="conv1_conv")(x)
+    x = layers.BatchNormalization(axis=-1, epsilon=BN_EPSILON, name="conv1_bn")(x)
+    x = layers.Activation("relu", name="conv1_relu")(x)
+    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+    for index, count in enumerate(blocks):
+        x = dense_block(x, count, growth_rate, bottleneck, name=f"conv{index + 2}")
+        if index < len(blocks) - 1:
+            x = transition(x, compression, name=f"pool{index + 2}")
+    x = layers.BatchNormalization(axis=-1, epsilon=BN_EPSILON, name="bn")(x)
+    x = layers.Activation("relu", name="relu")(x)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def densenet121(input_shape: tuple[int, int, int] = (224, 224, 3), classes: int = 1000) -> keras.Model:
+    """DenseNet-121 (k = 32, theta = 0.5, blocks 6-12-24-16): 8,062,504 parameters at 1000 classes.
+
+    Example::
+
+        model = densenet121()
+    """
+    return densenet(DENSENET_BLOCKS["densenet121"], input_shape=input_shape, classes=classes, name="densenet121")
+
+
+def densenet169(input_shape: tuple[int, int, int] = (224, 224, 3), classes: int = 1000) -> keras.Model:
+    """DenseNet-169 (k = 32, theta = 0.5, blocks 6-12-32-32).
+
+    Example::
+
+        model = densenet169()
+    """
+    return densenet(DENSENET_BLOCKS["densenet169"], input_shape=input_shape, classes=classes, name="densenet169")
+
+
+def densenet201(input_shape: tuple[int, int, int] = (224, 224, 3), classes: int = 1000) -> keras.Model:
+    """DenseNet-201 (k = 32, theta = 0.5, blocks 6-12-48-32).
+
+    Example::
+
+        model = densenet201()
+    """
+    return densenet(DENSENET_BLOCKS["densenet201"], input_shape=input_shape, classes=classes, name="densenet201")
+
+
+def small_densenet(
+    input_shape: tuple[int, int, int] = (32, 32, 3),
+    classes: int = 10,
+    blocks: Sequence[int] = (2, 4, 6),
+    growth_rate: int = 16,
+    compression: float = 0.5,
+    bottleneck: bool = True,
+    stem_filters: int | None = None,
+    name: str = "small_densenet",
+) -> keras.Model:
+    """A DenseNet-BC for 32x32 images, laid out like the paper's CIFAR networks: a 3x3 conv stem with 2k filters,
+    dense blocks at 32x32, 16x16 and 8x8 with transitions between them, BN-ReLU, global average pool, softmax.
+
+    The defaults (blocks of 2, 4 and 6 layers, k = 16: 180K parameters) hold about the parameters of notebook
+    07's small ResNet (stage widths 16-32-64, two basic blocks per stage: 176K). Like the ImageNet DenseNets,
+    the later blocks are the longer ones: layers at 8x8 cost 16x fewer multiply-adds than at 32x32.
+
+    Args:
+        input_shape: height, width, channels.
+        classes: size of the softmax output.
+        blocks: layers per dense block; one entry per resolution, halved by each transition.
+        growth_rate: k.
+        compression: theta in (0, 1].
+        bottleneck: use the 1x1 bottleneck (DenseNet-BC) or a single 3x3 conv per layer.
+        stem_filters: channels of the stem conv (``None``: 2k).
+
+    Example::
+
+        model = small_densenet()   # 32x32x3 -> 10 classes
+    """
+    blocks = tuple(blocks)
+    if not blocks:
+        raise ValueError("blocks needs at least one dense block, e.g. (4, 4, 4).")
+    for count in blocks:
+        _check_positive_int("every entry of blocks", count)
+    _check_positive_int("growth_rate", growth_rate)
+    _check_compression(compression)
+    _check_positive_int("classes", classes)
+    if len(input_shape) != 3 or min(input_shape[:2]) < 2 ** (len(blocks) - 1):
+        raise ValueError(f"input_shape {input_shape} is too small for {len(blocks)} blocks: each transition halves "
+                         "the height and width.")
+    stem_filters = 2 * growth_rate if stem_filters is None else _check_positive_int("stem_filters", stem_filters)
+
+    inputs = keras.Input(input_shape, name="image")
+    x = layers.Conv2D(stem_filters, 3, padding="same", use_bias=False, name="conv1_conv")(inputs)
+    for index, count in enumerate(blocks):
+        x = dense_block(x, count, growth_rate, bottleneck, name=f"conv{index + 2}")
+        if index < len(blocks) - 1:
+            x = transition(x, compression, name=f"pool{index + 2}")
+    x = layers.BatchNormalization(axis=-1, epsilon=BN_EPSILON, name="bn")(x)
+    x = layers.Activation("relu", name="relu")(x)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def block_channels(input_channels: int, num_layers: int, growth_rate: int) -> list[int]:
+    """The channels each layer of a dense block reads: k0, k0 + k, ..., k0 + (L - 1) k (then k0 + L k leave).
+
+    Example::
+
+        block_channels(64, 6, 32)   # [64, 96, 128, 160, 192, 224]
+    """
+    _check_positive_int("input_channels", input_channels)
+    _check_positive_int("num_layers", num_layers)
+    _check_positive_int("growth_rate", growth_rate)
+    return [input_channels + index * growth_rate for index in range(num_layers)]
