@@ -68,7 +68,12 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 LOAD_TIMEOUT_MS = 30_000
-REMOTE_RE = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//[^"']+|@import\s+url\(\s*["']?https?:[^)]+""")
+# What a page *loads* from elsewhere: any src=, a <link href=> (style sheets, icons), a CSS @import. A plain <a href>
+# (a reference's web page) loads nothing until clicked, so it is allowed.
+REMOTE_RE = re.compile(
+    r"""\bsrc\s*=\s*["'](?:https?:)?//[^"']+|<link\b[^>]*?\bhref\s*=\s*["'](?:https?:)?//[^"']+"""
+    r"""|@import\s+url\(\s*["']?https?:[^)]+"""
+)
 MATH_RE = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$|\\\(|\\\[", re.DOTALL)
 
 
@@ -126,6 +131,8 @@ def test_remote_asset_check_flags_cdn_links_only() -> None:
     assert len(REMOTE_RE.findall(nbconvert_default)) == 3
     local = '<script src="_assets/require.js"></script><a href="#cheat-sheet">x</a><img src="data:image/png;base64,AA">'
     assert REMOTE_RE.findall(local) == []
+    assert REMOTE_RE.findall('<a href="https://arxiv.org/abs/1512.03385">He et al. 2016</a>') == []  # a link
+    assert len(REMOTE_RE.findall('<img alt="x" src="https://example.com/a.png">')) == 1
 
 
 # ---------------------------------------------------------------------------------------------
