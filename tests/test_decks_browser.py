@@ -791,6 +791,22 @@ show_widget(ipywidgets.IntSlider(value=3, min=1, max=7, description="kernel"), f
 """
 
 
+def _stored_widget_output() -> dict:
+    """The output show_widget stores, as a clone of the repository has it (no kernel, no saved widget state)."""
+    import matplotlib
+
+    matplotlib.use("agg")
+    import ipywidgets
+    import matplotlib.pyplot as plt
+
+    from workshop_utils.display import widget_bundle
+
+    figure, axes = plt.subplots(figsize=(3, 2))
+    axes.plot([0, 1], [0, 3])
+    bundle = widget_bundle(ipywidgets.IntSlider(value=3, description="kernel"), figure)
+    return {"output_type": "display_data", "metadata": {}, "data": bundle}
+
+
 @pytest.fixture(scope="module")
 def lab(built, tmp_path_factory):
     """A JupyterLab server (RISE and the widget manager installed) on a folder with the fixture notebooks."""
@@ -803,8 +819,8 @@ def lab(built, tmp_path_factory):
     root.mkdir()
     shutil.copy(deck.notebook, root)
     shutil.copy(deck.notebook.parent / "kernel.png", root)
-    widget_nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "widget-cell", "metadata": {},
-                            "outputs": [], "source": WIDGET_CELL}],
+    widget_nb = {"cells": [{"cell_type": "code", "execution_count": 1, "id": "widget-cell", "metadata": {},
+                            "outputs": [_stored_widget_output()], "source": WIDGET_CELL}],
                  "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
                  "nbformat": 4, "nbformat_minor": 5}
     (root / WIDGET_NOTEBOOK).write_text(json.dumps(widget_nb), encoding="utf-8")
@@ -841,16 +857,23 @@ def lab(built, tmp_path_factory):
 
 
 def test_show_widget_is_live_in_jupyterlab(lab, browser) -> None:
-    """With the widget manager (jupyterlab_widgets) and a kernel, the output renders the live widget, not the PNG."""
+    """JupyterLab shows the stored PNG of a freshly cloned notebook, and the live widget once the cell runs.
+
+    A clone's outputs are untrusted, so JupyterLab picks the safe ``image/png`` over the widget view; an output the
+    kernel just produced is trusted, and the widget manager (jupyterlab_widgets) outranks the PNG.
+    """
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     recorder = Recorder(context, page)
     try:
         page.goto(f"{lab}/lab/tree/{WIDGET_NOTEBOOK}")
         page.wait_for_selector(".jp-Notebook .jp-CodeCell .jp-InputArea-editor", timeout=LOAD_TIMEOUT_MS)
+        output = ".jp-Notebook .jp-CodeCell .jp-OutputArea-output"
+        # Opened from a clone (not trusted, no kernel output yet): the stored figure shows, not a broken widget.
+        page.wait_for_selector(f"{output} img", timeout=LOAD_TIMEOUT_MS)
+        assert "Error displaying widget" not in page.text_content(output)
         # The status bar reads "Python 3 (ipykernel) | Idle" once the kernel is up: only then run the cell.
         page.wait_for_function("document.body.innerText.includes('| Idle')", timeout=60_000)
-        output = ".jp-Notebook .jp-CodeCell .jp-OutputArea-output"
         for attempt in range(3):
             page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-editor").first.click()
             page.keyboard.press("Shift+Enter")

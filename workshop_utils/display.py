@@ -2,8 +2,9 @@
 
 A widget's stored output is only a reference to a live model: any static view of the notebook shows nothing.
 :func:`show_widget` displays one output that carries both the widget view and a PNG of the figure the widget
-draws in its default state. JupyterLab, with the widget manager, renders the live widget (its renderer outranks
-``image/png``); everything without a live kernel falls back to the picture:
+draws in its default state. JupyterLab, with the widget manager, renders the live widget once the cell has run (its
+renderer outranks ``image/png``); a freshly cloned notebook is untrusted, so JupyterLab shows its PNG until then.
+Everything without a live kernel falls back to the picture:
 
 - the decks (``tools/build_slides.py`` keeps the PNG and drops the widget view);
 - nbconvert's HTML and nbviewer, **provided the notebook saved no widget state** for it: with the state saved
