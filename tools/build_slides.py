@@ -186,10 +186,11 @@ def cell_tags(cell: dict) -> set[str]:
 def first_line(cell: dict, width: int = 60) -> str:
     """The cell's first non-blank source line, cut to ``width`` characters (how error messages name a cell).
 
+    nbval markers (``# NBVAL_CHECK_OUTPUT``) are skipped: they say nothing about the cell.
     Example: ``first_line({"source": "\\ndef vgg(x):\\n    ..."})  # -> "def vgg(x):"``
     """
     for line in _source(cell).splitlines():
-        if line.strip():
+        if line.strip() and not line.strip().startswith("# NBVAL_"):
             line = line.strip()
             return line if len(line) <= width else line[: width - 1] + "…"
     return "(empty)"
