@@ -64,6 +64,7 @@ def test_slot_is_the_sum_of_the_sessions_naming_the_notebook() -> None:
                 "03_inception_1x1_conv": 40, "04_depthwise_mobilenet": 50, "05_shufflenet": 20, "06_squeezenet": 45,
                 "07_resnet": 60, "08_densenet": 30, "09_extras": 15}
     assert {stem: slot_minutes(stem) for stem in expected} == expected
-    assert slot_minutes("x", (Session("09:00", "09:20", "a", notebook="x"), Session("10:00", "10:05", "b", notebook="x"))) == 25
+    two_sessions = (Session("09:00", "09:20", "a", notebook="x"), Session("10:00", "10:05", "b", notebook="x"))
+    assert slot_minutes("x", two_sessions) == 25
     with pytest.raises(KeyError, match="no session of the programme names '99_nothing'"):
         slot_minutes("99_nothing")

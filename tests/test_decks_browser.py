@@ -491,7 +491,8 @@ def contact_sheet(thumbnails: list[bytes], fits: tuple[SlideFit, ...], title: st
             label += f"  +{fit.bottom_px} px" + (f", +{fit.right_px} px wide" if fit.right_px else "")
         draw.text((x, y + 2), label, fill=colour, font=font)
         if fit.overflows:
-            draw.rectangle((x - 2, y + label_h - 2, x + THUMB[0] + 1, y + label_h + THUMB[1] + 1), outline=colour, width=3)
+            box = (x - 2, y + label_h - 2, x + THUMB[0] + 1, y + label_h + THUMB[1] + 1)
+            draw.rectangle(box, outline=colour, width=3)
         else:
             draw.rectangle((x - 1, y + label_h - 1, x + THUMB[0], y + label_h + THUMB[1]), outline=(180, 180, 180))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -534,7 +535,9 @@ def solution_lines(nb: dict) -> dict[int, list[str]]:
     for index, cell in enumerate(cells):
         if cell.get("cell_type") == "code" and is_solution(cell):
             lines = [norm(line) for line in bs._source(cell).splitlines()]
-            distinctive = [line for line in lines if len(line) >= 10 and not line.startswith("#") and line not in elsewhere]
+            distinctive = [
+                line for line in lines if len(line) >= 10 and not line.startswith("#") and line not in elsewhere
+            ]
             if distinctive:
                 found[index] = distinctive
     return found
@@ -682,7 +685,8 @@ def test_every_slide_fits_the_screen(stem, built, browser) -> None:
     if stem == FIXTURE_STEM:  # the math slide has one fragment: shown and measured in two steps
         assert [(s.steps, s.cells) for s in fit.slides if s.heading == "Backpropagation"] == [(2, ("nb2", "nb3"))]
     # reveal 4 default: a 960x700 slide scaled to the screen less a 4% margin
-    assert fit.scale == pytest.approx(min(1280 * 0.96 / 960, 720 * 0.96 / 700), rel=1e-3), "not reveal's default scaling"
+    default_scale = min(1280 * 0.96 / 960, 720 * 0.96 / 700)
+    assert fit.scale == pytest.approx(default_scale, rel=1e-3), "not reveal's default scaling"
     if fit.code_font_px is not None:
         assert fit.code_font_px >= MIN_CODE_FONT_PX, (
             f"{stem}: code is {fit.code_font_px:.1f} px on a 1280x720 screen; keep it at least {MIN_CODE_FONT_PX} px "
@@ -728,7 +732,8 @@ def test_fixture_deck_honours_solution_hide_input_appendix_and_widget_png(built,
     context, page, recorder = _open_deck(browser, deck.html_path.as_uri())
     try:
         widget_slide = page.evaluate(
-            """() => { const s = [...Reveal.getSlides()].find(s => s.querySelector('[id="cell-id=nb12"]'));  // show_widget(...)
+            # cell 12 is the show_widget(...) cell
+            """() => { const s = [...Reveal.getSlides()].find(s => s.querySelector('[id="cell-id=nb12"]'));
                        return [s.querySelectorAll('img[src^="data:image/png"]').length,
                                s.querySelectorAll('.jupyter-widgets').length]; }"""
         )
@@ -745,15 +750,17 @@ def test_no_solution_code_in_deck(stem, built) -> None:
     deck = decks[stem]
     nb = _raw(deck)
     text = deck_text(deck.html_path.read_text(encoding="utf-8"))
-    leaks = [
-        f"cell {index} `{bs.first_line(nb['cells'][index])}`: “{line}”"
+    leaks = {
+        index: shown
         for index, lines in solution_lines(nb).items()
-        for line in lines
-        if line in text
-    ]
+        if (shown := [line for line in lines if line in text])
+    }
+    described = [f"cell {index} `{bs.first_line(nb['cells'][index])}`: “{lines[0]}”"
+                 + (f" and {len(lines) - 1} more lines" if len(lines) > 1 else "")
+                 for index, lines in leaks.items()]
     assert not leaks, (
         f"{stem}: solution code shows in the deck. Tag each solution cell `solution` (the builder drops it) and "
-        "collapse it (metadata.jupyter.source_hidden = true):\n" + "\n".join(dict.fromkeys(l.split(": “")[0] for l in leaks))
+        "collapse it (metadata.jupyter.source_hidden = true):\n" + "\n".join(described)
     )
 
 

@@ -297,7 +297,8 @@ def test_timing_lines_mark_appendix_cells_and_leave_them_out_of_the_total() -> N
 def test_first_line_names_a_cell_briefly() -> None:
     assert bs.first_line({"source": ["\n", "  def vgg(x):\n", "    pass"]}) == "def vgg(x):"
     assert bs.first_line({"source": ""}) == "(empty)"
-    assert bs.first_line({"source": "# NBVAL_CHECK_OUTPUT\nprint(model.count_params())"}) == "print(model.count_params())"
+    checked = {"source": "# NBVAL_CHECK_OUTPUT\nprint(model.count_params())"}
+    assert bs.first_line(checked) == "print(model.count_params())"
     assert len(bs.first_line({"source": "x" * 200})) == 60
 
 
