@@ -869,6 +869,8 @@ def test_show_widget_is_live_in_jupyterlab(lab, browser) -> None:
     A clone's outputs are untrusted, so JupyterLab picks the safe ``image/png`` over the widget view; an output the
     kernel just produced is trusted, and the widget manager (jupyterlab_widgets) outranks the PNG.
     """
+    if importlib.util.find_spec("jupyterlab_widgets") is None:
+        _unavailable("the JupyterLab widget manager is not installed: pip install ipywidgets==8.1.9")
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     recorder = Recorder(context, page)
