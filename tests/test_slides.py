@@ -8,6 +8,7 @@ Also unit tests of the slide-count and timing rules the deck builder and the bro
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 MAX_CODE_LINES = 15
+FRESH_PROGRESS_RE = re.compile(r"\?(?:epoch|it|batch)/s\]")  # tqdm before its first step: rate unknown
 
 
 from tools import build_slides as bs  # noqa: E402 (repo root is on sys.path: root conftest.py)
@@ -85,6 +87,27 @@ def test_widget_outputs_carry_a_static_figure(path: Path) -> None:
         f"{path.name}: widget outputs without a PNG (static views show nothing, and a stored progress bar shows its "
         f"empty start): {bare}. Display widgets with workshop_utils.display.show_widget(widget, default_figure); "
         "training cells should store the finished run"
+    )
+
+
+def _output_text(output: dict) -> str:
+    text = output.get("text", "") if output.get("output_type") == "stream" else output.get("data", {}).get(
+        "text/plain", "")
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_training_cells_store_the_finished_run(path: Path) -> None:
+    """A stored progress bar in its initial state ("0epoch [00:00, ?epoch/s]") shows nothing of the run."""
+    fresh = [
+        f"cell {i} `{bs.first_line(cell)}`"
+        for i, cell in enumerate(_read(path)["cells"])
+        for output in cell.get("outputs", [])
+        if FRESH_PROGRESS_RE.search(_output_text(output))
+    ]
+    assert not fresh, (
+        f"{path.name}: {fresh} store a progress bar that never started; store the finished run (the final summary "
+        "line of training.train_classifier, and/or the curves) by re-executing with the current workshop_utils"
     )
 
 
@@ -345,3 +368,10 @@ def test_nbbuild_strips_saved_widget_state(tmp_path: Path) -> None:
     assert "widgets" not in _read(path)["metadata"]
     assert nbbuild.strip_widget_state(path) is False
     assert nbbuild.main(["oops"]) == 2
+
+
+def test_fresh_progress_pattern_matches_a_new_bar_only() -> None:
+    assert FRESH_PROGRESS_RE.search("0epoch [00:00, ?epoch/s]")
+    assert FRESH_PROGRESS_RE.search("  0%|          | 0/6 [00:00<?, ?it/s]")
+    assert not FRESH_PROGRESS_RE.search("6/6 [00:51<00:00,  8.52s/epoch]")
+    assert not FRESH_PROGRESS_RE.search("small_cnn: 6/6 epoch(s) in 50.8 s, stopped by the time budget")
