@@ -121,3 +121,31 @@ def test_small_densenet_refuses_an_input_too_small_for_its_transitions() -> None
 def test_quoted_errors_are_labelled_and_ordered() -> None:
     top1 = [dn.QUOTED_IMAGENET_ERRORS[name][0] for name in ("densenet121", "densenet169", "densenet201")]
     assert top1 == sorted(top1, reverse=True)  # deeper is better in the paper's table 3
+
+
+def tiny_stack(connectivity: str, num_layers: int = 4) -> keras.Model:
+    x = inputs = keras.Input((6, 6, 4), name="x0")
+    for index in range(1, num_layers + 1):
+        f = keras.layers.Conv2D(4, 3, padding="same", name=f"f{index}")(x)
+        x = {"standard": lambda: f, "ResNet": lambda: keras.layers.Add()([x, f]),
+             "DenseNet": lambda: keras.layers.Concatenate()([x, f])}[connectivity]()
+    return keras.Model(inputs, x)
+
+
+def test_feature_map_reads_tells_the_three_connectivities_apart() -> None:
+    names = ["f1", "f2", "f3", "f4"]
+    standard = dn.feature_map_reads(tiny_stack("standard"), names)
+    resnet = dn.feature_map_reads(tiny_stack("ResNet"), names)
+    dense = dn.feature_map_reads(tiny_stack("DenseNet"), names)
+    np.testing.assert_array_equal(standard, np.eye(4, dtype=int) * dn.READ_SEPARATELY)
+    assert (dense == np.tril(np.ones((4, 4), dtype=int))).all()  # L(L+1)/2 = 10 direct connections
+    assert int((dense == dn.READ_SEPARATELY).sum()) == 10
+    assert resnet[0, 0] == dn.READ_SEPARATELY and (resnet[1:][np.tril_indices(3)] == dn.READ_IN_A_SUM).all()
+    assert dn.plot_feature_map_reads({"DenseNet": dense}).axes
+
+
+def test_feature_map_reads_on_the_real_dense_block() -> None:
+    inputs = keras.Input((8, 8, 16), name="x0")
+    model = keras.Model(inputs, dn.dense_block(inputs, 4, 8, name="b"))
+    reads = dn.feature_map_reads(model, [f"b_block{i}_3x3_conv" for i in range(1, 5)])
+    assert (reads == np.tril(np.ones((4, 4), dtype=int))).all()

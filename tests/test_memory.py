@@ -113,3 +113,9 @@ def test_measurement_failure_is_reported_with_the_subprocess_output(monkeypatch:
     monkeypatch.setattr(memory, "_MEASURE_SCRIPT", "import sys; print('boom', file=sys.stderr); sys.exit(3)")
     with pytest.raises(memory.MemoryMeasurementError, match="exit code 3"):
         memory.measure_training_peak(conv_bn_relu_model(), batch_size=2)
+
+
+def test_a_sequential_model_is_read_through_its_graph() -> None:
+    model = keras.Sequential([keras.Input((8, 8, 3)), layers.Conv2D(4, 3, padding="same"), layers.ReLU()])
+    estimate = memory.activation_memory(model)
+    assert estimate.elements_per_image == 8 * 8 * 3 + 8 * 8 * 4

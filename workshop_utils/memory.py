@@ -223,15 +223,18 @@ def activation_memory(
     """
     import keras
 
-    if not isinstance(model, keras.Model) or not hasattr(model, "_nodes_by_depth"):
-        raise TypeError(f"activation_memory needs a functional or Sequential keras.Model, got {type(model).__name__};"
-                        " subclassed models have no graph to read.")
+    from workshop_utils import _keras_internals as internals
+
+    graph = internals.sequential_graph(model) if isinstance(model, keras.Sequential) else model
+    if not isinstance(graph, internals.functional_class()):
+        raise TypeError(f"activation_memory needs a functional or built Sequential keras.Model, got "
+                        f"{type(model).__name__}; subclassed models have no graph to read.")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if bytes_per_element is None:
         bytes_per_element = _FLOAT_BYTES.get(str(getattr(model, "compute_dtype", "float32")), 4)
 
-    nodes = [node for depth in sorted(model._nodes_by_depth, reverse=True) for node in model._nodes_by_depth[depth]]
+    nodes = list(internals.graph_nodes(graph))
     producer: dict[int, Any] = {}
     consumers: dict[int, list[Any]] = {}
     tensors: dict[int, Any] = {}
@@ -242,6 +245,7 @@ def activation_memory(
         for tensor in node.input_tensors:
             consumers.setdefault(id(tensor), []).append(node.operation)
             tensors[id(tensor)] = tensor
+            producer.setdefault(id(tensor), internals.source_layer(tensor))  # the InputLayer of graph inputs
 
     needed_by: dict[int, list[str]] = {}
     order: list[int] = []
@@ -291,13 +295,15 @@ def _shared_away(key: int, producer: dict[int, Any], consumers: dict[int, list[A
         return any(type(reader).__name__ == "Concatenate" for reader in readers)
     if kind in ("ReLU", "Activation"):
         # BN-ReLU of a concatenation: recomputed from the shared buffer in the backward pass.
+        from workshop_utils._keras_internals import inbound_nodes
+
         relu = producer.get(key)
-        for node in relu._inbound_nodes:
+        for node in inbound_nodes(relu):
             for source in node.input_tensors:
                 bn = producer.get(id(source))
                 if type(bn).__name__ != "BatchNormalization":
                     continue
-                for bn_node in bn._inbound_nodes:
+                for bn_node in inbound_nodes(bn):
                     if any(kind_of(id(t)) == "Concatenate" for t in bn_node.input_tensors):
                         return True
     return False

@@ -283,3 +283,97 @@ def block_channels(input_channels: int, num_layers: int, growth_rate: int) -> li
     _check_positive_int("num_layers", num_layers)
     _check_positive_int("growth_rate", growth_rate)
     return [input_channels + index * growth_rate for index in range(num_layers)]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Which earlier feature maps each layer reads (the deck's three connectivity pictures, read from a real graph)
+
+#: Codes of :func:`feature_map_reads`' matrix.
+NOT_READ, READ_SEPARATELY, READ_IN_A_SUM = 0, 1, 2
+
+
+def feature_map_reads(model: keras.Model, layer_names: Sequence[str]) -> Any:
+    """For each named layer, which earlier feature maps reach its input, and how: read from the model's graph.
+
+    The feature maps are the model input ``x0`` and the outputs of ``layer_names`` (``f1, f2, ...``). From each
+    named layer's input the graph is walked back through everything that is not a named layer (concatenations,
+    additions, BN, ReLU, pooling) until a feature map is reached. A map reached through an ``Add`` is marked
+    :data:`READ_IN_A_SUM` (ResNet: the layer sees it only mixed into one sum), otherwise :data:`READ_SEPARATELY`
+    (DenseNet: concatenated, each map on its own channels).
+
+    Returns:
+        An int array ``(len(layer_names), len(layer_names))``: row ``l`` is layer ``f(l+1)``; column 0 is ``x0``,
+        column ``j`` is ``f(j)``.
+
+    Example::
+
+        reads = feature_map_reads(model, ["f1", "f2", "f3"])   # reads[2] -> what f3 reads among x0, f1, f2
+    """
+    import numpy as np
+
+    from workshop_utils._keras_internals import inbound_nodes, source_layer
+
+    def producing_node(tensor: Any) -> Any:
+        operation = source_layer(tensor)
+        return next(node for node in inbound_nodes(operation)
+                    if any(output is tensor for output in node.output_tensors))
+
+    names = list(layer_names)
+    index = {name: position + 1 for position, name in enumerate(names)}
+    reads = np.zeros((len(names), len(names)), dtype=int)
+    input_operations = {id(source_layer(tensor)) for tensor in model.inputs}
+    for row, name in enumerate(names):
+        layer = model.get_layer(name)
+        stack = [(tensor, False) for tensor in inbound_nodes(layer)[0].input_tensors]
+        seen: set[tuple[int, bool]] = set()
+        while stack:
+            tensor, summed = stack.pop()
+            operation = source_layer(tensor)
+            if (id(tensor), summed) in seen:
+                continue
+            seen.add((id(tensor), summed))
+            column = 0 if id(operation) in input_operations else index.get(operation.name)
+            if column is not None:
+                if column > row:
+                    raise ValueError(f"{operation.name} comes after {name} in layer_names; list them in graph order.")
+                code = READ_IN_A_SUM if summed else READ_SEPARATELY
+                reads[row, column] = max(reads[row, column], code)
+                continue
+            through_sum = summed or type(operation).__name__ == "Add"
+            stack.extend((parent, through_sum) for parent in producing_node(tensor).input_tensors)
+    return reads
+
+
+def plot_feature_map_reads(panels: dict[str, Any]) -> Any:
+    """One panel per connectivity: rows are layers, columns the feature maps x0, f1, ... they read.
+
+    Example::
+
+        plot_feature_map_reads({"DenseNet": feature_map_reads(model, ["f1", "f2", "f3"])})
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    colors = ["#f4f4f4", "#1f5fa8", "#f0a030"]
+    figure, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels), 3.4), squeeze=False)
+    for axis, (title, reads) in zip(axes[0], panels.items()):
+        reads = np.asarray(reads)
+        size = reads.shape[0]
+        axis.imshow(reads, cmap=ListedColormap(colors), vmin=0, vmax=2)
+        axis.set_xticks(range(size), ["x0"] + [f"f{j}" for j in range(1, size)])
+        axis.set_yticks(range(size), [f"layer {i}" for i in range(1, size + 1)])
+        axis.set_xticks(np.arange(-0.5, size), minor=True)
+        axis.set_yticks(np.arange(-0.5, size), minor=True)
+        axis.grid(which="minor", color="white", linewidth=2)
+        axis.tick_params(which="minor", length=0)
+        separate, summed = int(np.sum(reads == READ_SEPARATELY)), int(np.sum(reads == READ_IN_A_SUM))
+        detail = f"{separate} read separately" + (f", {summed} in a sum" if summed else "")
+        axis.set_title(f"{title}\n{detail}", fontsize=10)
+        axis.set_xlabel("earlier feature map")
+    figure.legend(handles=[Patch(color=colors[1], label="read separately (own channels)"),
+                           Patch(color=colors[2], label="read mixed into a sum")],
+                  loc="lower center", ncol=2, fontsize=9, frameon=False)
+    figure.tight_layout(rect=(0, 0.1, 1, 1))
+    return figure

@@ -58,15 +58,17 @@ _BLOCK_RECIPE = ("each layer: BN -> ReLU -> Conv2D(4k, 1) -> BN -> ReLU -> Conv2
 
 
 def _operations(model: Any) -> list[Any]:
-    """The model's operations in an order where every operation comes after the ones it reads."""
-    nodes = [node for depth in sorted(model._nodes_by_depth, reverse=True) for node in model._nodes_by_depth[depth]]
-    return [node.operation for node in nodes]
+    """The model's operations (input placeholders left out) in an order where each comes after what it reads."""
+    from workshop_utils._keras_internals import graph_nodes
+
+    return [node.operation for node in graph_nodes(model)]
 
 
 def _parents(operation: Any) -> list[Any]:
     """The operations whose outputs ``operation`` reads (its first call in the attendee's model)."""
-    node = operation._inbound_nodes[0]
-    return [tensor._keras_history.operation for tensor in node.input_tensors]
+    from workshop_utils._keras_internals import inbound_nodes, source_layer
+
+    return [source_layer(tensor) for tensor in inbound_nodes(operation)[0].input_tensors]
 
 
 def _kind(operation: Any) -> str:
