@@ -547,3 +547,17 @@ def test_the_warning_points_at_the_callers_line() -> None:
     with pytest.warns(UncountedLayerWarning) as caught:
         profile(keras.Model(inputs, layers.Lambda(lambda t: t + 1.0, name="plus_one")(inputs)))
     assert caught[0].filename == __file__  # the notebook cell, not a line inside workshop_utils.flops
+
+
+def test_registered_cost_replaces_the_tracing_of_a_layer_with_sublayers() -> None:
+    inputs = keras.Input((6, 6, 4))
+    model = keras.Model(inputs, ResidualBlock(4, name="block")(inputs))
+    traced = profile(model)
+    assert [row.name for row in traced.layers] == ["block/conv_a", "block/norm", "block/conv_b"]
+    flops.register_cost(ResidualBlock, lambda layer, ins, outs: 1234)
+    try:
+        declared = profile(model)
+    finally:
+        flops.unregister_cost(ResidualBlock)
+    assert [(row.name, row.macs) for row in declared.layers] == [("block", 1234)]
+    assert declared.params == traced.params == model.count_params()  # its weights are still all counted

@@ -34,8 +34,8 @@ What is counted as MACs (everything per image: the batch dimension is excluded):
 * ``keras.ops`` applied to symbolic tensors in a Functional model become graph nodes too: ``ops.matmul`` is
   counted as MACs; arithmetic and activations (``x + shortcut``, ``ops.relu``) as 1 elementwise op per output
   element; their rows have the type ``ops.<Name>``. Inside a custom layer's ``call()``, only the sublayers it calls
-  are seen: a ``keras.ops`` expression there is not counted.
-
+  are seen: a ``keras.ops`` expression there is not counted (symbolic tracing does not expose it). If such a layer
+  does matrix products of its own, declare its whole cost with :func:`register_cost` (which replaces the tracing).
 * ``layers.Dot`` and the graph ops ``ops.dot``, ``ops.tensordot`` and ``ops.einsum``: output elements x the
   size of the contracted dimensions.
 
