@@ -48,6 +48,8 @@ __all__ = [
     "TABLE_1_CHANNELS",
     "TABLE_1_COMPLEXITY",
     "STAGE_REPEATS",
+    "V2_GUIDELINES",
+    "guideline_models",
 ]
 
 #: Output channels of stages 2, 3, 4 at scale 1x, per number of groups (Zhang et al. 2017, table 1).
@@ -272,6 +274,85 @@ def shufflenet_v1(
     x = layers.GlobalAveragePooling2D(name="global_pool")(x)
     outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
     return keras.Model(inputs, outputs, name=name or f"shufflenet_v1_g{groups}")
+
+
+#: ShuffleNet V2's four practical guidelines (Ma et al. 2018, arXiv:1807.11164, section 3), by number.
+V2_GUIDELINES: dict[int, str] = {
+    1: "equal channel widths minimise memory access",
+    2: "many groups cost time",
+    3: "fragmented branches cost time",
+    4: "element-wise ops are not free",
+}
+
+
+def _conv1x1(x: Any, filters: int, name: str, groups: int = 1) -> Any:
+    return layers.Conv2D(filters, 1, groups=groups, use_bias=False, name=name)(x)
+
+
+def guideline_models(guideline: int, size: int = 28, channels: int = 128, blocks: int = 5) -> dict[str, keras.Model]:
+    """Small networks that differ in one design choice at (nearly) equal multiply-adds, to time one V2 guideline.
+
+    Modelled on ShuffleNet V2's section 3 experiments (``blocks`` repeated blocks on a ``size`` x ``size`` map):
+
+    1. two 1x1 convs c1 -> c2 -> c1 with c1:c2 = 1:1, 1:2, 1:6, 1:12 and c1 * c2 = ``channels``**2;
+    2. a 1x1 ``Conv2D(groups=g)``, g = 1, 2, 4, 8, widened to c = ``channels`` * sqrt(g) to keep the MACs;
+    3. one 1x1 conv c -> c, or 2 or 4 parallel 1x1 convs c -> c/k, concatenated (the same MACs exactly);
+    4. a ResNet bottleneck (1x1 c -> c/4, 3x3, 1x1 -> c) with or without its ReLUs and its shortcut add.
+
+    Returns ``{variant: model}``, first the variant the guideline recommends. Time them with
+    :func:`workshop_utils.latency.measure_latency`.
+
+    Example::
+
+        models = guideline_models(2, size=14)        # {"g=1": ..., "g=2": ..., "g=4": ..., "g=8": ...}
+    """
+    if guideline not in V2_GUIDELINES:
+        raise ValueError(f"guideline must be one of {tuple(V2_GUIDELINES)}, got {guideline!r}.")
+    if size < 1 or channels < 16 or blocks < 1:
+        raise ValueError(f"need size >= 1, channels >= 16 and blocks >= 1, got {size}, {channels}, {blocks}.")
+
+    def build(name: str, in_channels: int, block: Any) -> keras.Model:
+        inputs = keras.Input((size, size, in_channels), name="features")
+        x = inputs
+        for index in range(1, blocks + 1):
+            x = block(x, f"block{index}")
+        return keras.Model(inputs, x, name=name)
+
+    models: dict[str, keras.Model] = {}
+    if guideline == 1:
+        for ratio in (1, 2, 6, 12):
+            c1, c2 = round(channels / ratio**0.5), round(channels * ratio**0.5)
+            models[f"c1:c2 = 1:{ratio} ({c1}->{c2}->{c1})"] = build(
+                f"g1_ratio{ratio}", c1,
+                lambda x, n, c1=c1, c2=c2: _conv1x1(_conv1x1(x, c2, f"{n}_a"), c1, f"{n}_b"),
+            )
+    elif guideline == 2:
+        for groups in (1, 2, 4, 8):
+            width = max(groups, round(channels * groups**0.5 / groups) * groups)
+            models[f"groups={groups} ({width} channels)"] = build(
+                f"g2_groups{groups}", width, lambda x, n, w=width, g=groups: _conv1x1(x, w, n, groups=g),
+            )
+    elif guideline == 3:
+        for fragments in (1, 2, 4):
+            def block(x: Any, n: str, k: int = fragments) -> Any:
+                parts = [_conv1x1(x, channels // k, f"{n}_branch{i}") for i in range(k)]
+                return parts[0] if k == 1 else layers.Concatenate(name=f"{n}_concat")(parts)
+
+            models[f"{fragments} parallel 1x1 conv{'s' if fragments > 1 else ''}"] = build(
+                f"g3_fragments{fragments}", channels, block)
+    else:
+        for relu, shortcut in ((False, False), (True, False), (False, True), (True, True)):
+            def block(x: Any, n: str, relu: bool = relu, shortcut: bool = shortcut) -> Any:
+                y = x
+                for index, (filters, kernel) in enumerate(((channels // 4, 1), (channels // 4, 3), (channels, 1))):
+                    y = layers.Conv2D(filters, kernel, padding="same", use_bias=False, name=f"{n}_conv{index}")(y)
+                    if relu:
+                        y = layers.ReLU(name=f"{n}_relu{index}")(y)
+                return layers.Add(name=f"{n}_add")([x, y]) if shortcut else y
+
+            label = " + ".join([*(["ReLU"] if relu else []), *(["shortcut"] if shortcut else [])]) or "neither"
+            models[label] = build(f"g4_relu{int(relu)}_shortcut{int(shortcut)}", channels, block)
+    return models
 
 
 def _register_costs() -> None:
