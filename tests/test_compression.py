@@ -112,6 +112,13 @@ def test_tied_centroids_keep_weights_shared_while_training():
     assert not np.allclose(before, packed.codes["conv"].codebook)  # the centroids moved
 
 
+def test_packed_size_counts_without_clustering():
+    model = tiny_model()
+    for bits, sparsity in ((8, 0.0), (4, 0.0), (6, 0.5), (3, 0.9)):
+        assert compression.packed_size(model, bits, sparsity) == \
+            compression.compress_model(model, bits, sparsity).packed_bytes()
+
+
 def test_model_without_conv_or_dense_is_refused():
     inputs = keras.Input((4,))
     with pytest.raises(ValueError, match="no Conv2D or Dense"):

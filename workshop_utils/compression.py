@@ -294,6 +294,31 @@ def compress_model(model: keras.Model, bits: int = 8, sparsity: float = 0.0) -> 
     return CompressedModel(bits, sparsity, codes, floats)
 
 
+def packed_size(model: keras.Model, bits: int, sparsity: float = 0.0) -> int:
+    """Bytes :func:`compress_model` would pack ``model`` into, counted without clustering (sizes only).
+
+    The size depends on the weights only through the pruning mask's count, so it is quick for large models:
+    indices for the kept weights, a full ``2**bits`` float32 codebook per kernel (fewer if a kernel has fewer
+    kept weights), a 1-bit mask per weight when pruned, and every other weight at float32.
+
+    Example::
+
+        packed_size(squeezenet(), bits=6, sparsity=0.5) / 2**20   # MiB
+    """
+    if not 1 <= bits <= 16:
+        raise ValueError(f"bits must be in 1..16 (the paper uses 5 to 8), got {bits}.")
+    total = 0
+    kernel_paths = set()
+    for layer in model.layers:
+        if isinstance(layer, _COMPRESSIBLE):
+            kernel = keras.ops.convert_to_numpy(layer.kernel)
+            kept = int(magnitude_mask(kernel, sparsity).sum()) if sparsity > 0 else kernel.size
+            total += kept * bits + min(2**bits, kept) * FLOAT_BITS + (kernel.size if sparsity > 0 else 0)
+            kernel_paths.add(layer.kernel.path)
+    total += sum(int(np.prod(v.shape)) for v in model.weights if v.path not in kernel_paths) * FLOAT_BITS
+    return -(-total // 8)
+
+
 def float32_bits(model: keras.Model) -> int:
     """Bits of all the model's weights at float32: the paper's "32 bit" model size.
 

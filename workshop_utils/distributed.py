@@ -210,6 +210,7 @@ class MultiWorkerRun:
         workers: one :class:`WorkerResult` per worker.
         seconds: wall time from the first start to the last exit.
         left_running: processes still alive after the launcher's clean-up (always 0 unless the OS refused).
+        tf_configs: the ``TF_CONFIG`` each worker was started with.
 
     Example::
 
@@ -221,6 +222,7 @@ class MultiWorkerRun:
     workers: list[WorkerResult]
     seconds: float
     left_running: int = 0
+    tf_configs: list[dict[str, Any]] = field(default_factory=list)
 
     def weights_equal(self) -> bool:
         """Whether every worker ended with bit-identical weights. Example: ``run.weights_equal()``"""
@@ -349,7 +351,7 @@ def run_workers(
     results = [_read_worker(folder, index, process.returncode) for index, process in enumerate(processes)]
     left = sum(process.poll() is None for process in processes)
     ok = all(process.returncode == 0 for process in processes)
-    return MultiWorkerRun(ok, message, results, seconds, left)
+    return MultiWorkerRun(ok, message, results, seconds, left, [tf_config(ports, i) for i in range(workers)])
 
 
 def _read_worker(folder: Path, index: int, returncode: int | None) -> WorkerResult:
@@ -440,7 +442,7 @@ def worker_main(out: Path, steps: int, global_batch: int, threads: int, fail_at_
     keras.utils.set_random_seed(0)  # same seed everywhere; MWMS also broadcasts worker 0's initial values
     with strategy.scope():
         model = worker_model()
-        optimizer = keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)
+        optimizer = keras.optimizers.SGD(learning_rate=0.05)  # as the notebook's MirroredStrategy run
     dataset = load_dataset().take(train=steps * global_batch, test=1)
     images = dataset.x_train.astype("float32") / 255.0
     batches = tf.data.Dataset.from_tensor_slices((images, dataset.y_train)).batch(global_batch).repeat()
