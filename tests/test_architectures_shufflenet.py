@@ -155,3 +155,26 @@ def test_scale_factor_rounds_to_divisible_widths():
 def test_bad_hyper_parameters_raise(kwargs, says):
     with pytest.raises(ValueError, match=says):
         shufflenet_v1(**({"input_shape": (32, 32, 3)} | kwargs))
+
+
+@pytest.mark.parametrize("guideline", [1, 2, 3, 4])
+def test_v2_guideline_models_differ_in_one_choice_at_equal_macs(guideline):
+    from workshop_utils.architectures.shufflenet import guideline_models
+
+    models = guideline_models(guideline, size=7, channels=32, blocks=2)
+    macs = [flops.profile(model).macs for model in models.values()]
+    assert len(models) >= 3
+    tolerance = 0.0 if guideline in (3, 4) else 0.06  # G1, G2 round the widths to whole channels
+    assert all(abs(m / macs[0] - 1) <= tolerance for m in macs), macs
+    if guideline == 2:
+        assert [layer.groups for model in models.values() for layer in model.layers[1:2]] == [1, 2, 4, 8]
+    if guideline == 4:
+        kinds = [{type(layer).__name__ for layer in model.layers} for model in models.values()]
+        assert "ReLU" not in kinds[0] and "Add" not in kinds[0] and {"ReLU", "Add"} <= kinds[-1]
+
+
+def test_v2_guideline_number_is_checked():
+    from workshop_utils.architectures.shufflenet import guideline_models
+
+    with pytest.raises(ValueError, match="one of"):
+        guideline_models(5)
