@@ -373,5 +373,8 @@ class TiedCentroids(keras.callbacks.Callback):
             layers_by_name[name].kernel.assign(code.decode())
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        sync = getattr(self.model, "jax_state_sync", None)
+        if sync is not None:  # JAX: fit holds the weights in its own state between steps; write them back first,
+            sync()            # which also makes the next step read the re-tied kernels
         self._retie()
 
