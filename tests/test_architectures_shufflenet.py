@@ -178,3 +178,12 @@ def test_v2_guideline_number_is_checked():
 
     with pytest.raises(ValueError, match="one of"):
         guideline_models(5)
+
+
+def test_bn_momentum_reaches_every_batch_norm():
+    model = shufflenet_v1((32, 32, 3), 10, groups=4, channels=(96, 192, 384), stage_repeats=(1, 1, 1),
+                          stem_strides=1, stem_pool=False, bn_momentum=0.9)
+    momenta = {layer.momentum for layer in model.layers if isinstance(layer, layers.BatchNormalization)}
+    assert momenta == {0.9}
+    assert {layer.momentum for layer in shufflenet_v1(groups=1).layers
+            if isinstance(layer, layers.BatchNormalization)} == {0.99}

@@ -142,6 +142,7 @@ def shufflenet_unit(
     group_first_conv: bool = True,
     shuffle: bool = True,
     group_conv: str = "keras",
+    bn_momentum: float = 0.99,
     name: str = "unit",
 ) -> Any:
     """One ShuffleNet unit (figure 2b for ``strides=1``, 2c for ``strides=2``).
@@ -155,6 +156,7 @@ def shufflenet_unit(
         group_first_conv: ``False`` for the first unit of stage 2, whose input has only 24 channels.
         shuffle: ``False`` builds the no-shuffle ablation (the paper's table 3).
         group_conv: ``"keras"`` (``Conv2D(groups=g)``) or ``"split"`` (per-group ``Conv2D`` + concat).
+        bn_momentum: BatchNormalization's momentum (Keras' 0.99; 0.9 lets short runs' moving statistics catch up).
         name: block id; layers are ``{name}_gconv1``, ``{name}_shuffle``, ``{name}_dwconv``, ``{name}_gconv2``...
 
     Example::
@@ -181,14 +183,14 @@ def shufflenet_unit(
 
     shortcut = x
     x = _pointwise(x, bottleneck, first_groups, group_conv, name=f"{name}_gconv1")
-    x = layers.BatchNormalization(name=f"{name}_gconv1_bn")(x)
+    x = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_gconv1_bn")(x)
     x = layers.ReLU(name=f"{name}_gconv1_relu")(x)
     if shuffle and groups > 1:
         x = ChannelShuffle(groups, name=f"{name}_shuffle")(x)
     x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False, name=f"{name}_dwconv")(x)
-    x = layers.BatchNormalization(name=f"{name}_dwconv_bn")(x)  # no ReLU after the depthwise conv (section 3.2)
+    x = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_dwconv_bn")(x)  # no ReLU after the depthwise conv (section 3.2)
     x = _pointwise(x, branch_channels, groups, group_conv, name=f"{name}_gconv2")
-    x = layers.BatchNormalization(name=f"{name}_gconv2_bn")(x)
+    x = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_gconv2_bn")(x)
     if strides == 1:
         x = layers.Add(name=f"{name}_add")([shortcut, x])
     else:
@@ -226,6 +228,7 @@ def shufflenet_v1(
     stem_pool: bool = True,
     shuffle: bool = True,
     group_conv: str = "keras",
+    bn_momentum: float = 0.99,
     name: str | None = None,
 ) -> keras.Model:
     """ShuffleNet v1 (table 1): conv1, max pool, three stages of ShuffleNet units, global pool, FC.
@@ -241,6 +244,7 @@ def shufflenet_v1(
             a 32x32 image wants stride 1 and no pool.
         shuffle: ``False`` leaves out every channel shuffle (the paper's table 3 ablation).
         group_conv: ``"keras"`` (``Conv2D(groups=g)``) or ``"split"`` (fast to train on TensorFlow's CPU kernels).
+        bn_momentum: BatchNormalization's momentum (0.99, Keras' default; 0.9 for runs of a few hundred steps).
         name: model name (default ``shufflenet_v1_g{groups}``).
 
     Example::
@@ -260,7 +264,7 @@ def shufflenet_v1(
         raise ValueError(f"classes must be >= 1, got {classes}.")
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(stem_filters, 3, strides=stem_strides, padding="same", use_bias=False, name="conv1")(inputs)
-    x = layers.BatchNormalization(name="conv1_bn")(x)
+    x = layers.BatchNormalization(momentum=bn_momentum, name="conv1_bn")(x)
     x = layers.ReLU(name="conv1_relu")(x)
     if stem_pool:
         x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
@@ -269,7 +273,7 @@ def shufflenet_v1(
             x = shufflenet_unit(
                 x, width, groups, strides=2 if unit == 1 else 1,
                 group_first_conv=not (stage == 2 and unit == 1),  # stage 2's first 1x1 conv reads only 24 channels
-                shuffle=shuffle, group_conv=group_conv, name=f"stage{stage}_unit{unit}",
+                shuffle=shuffle, group_conv=group_conv, bn_momentum=bn_momentum, name=f"stage{stage}_unit{unit}",
             )  # fmt: skip
     x = layers.GlobalAveragePooling2D(name="global_pool")(x)
     outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
