@@ -1,0 +1,80 @@
+"""DenseNet's training memory and speed against ResNet's, estimated and measured on this machine.
+
+Prints, measured in the same run:
+1. for DenseNet-121 and ResNet-50 at 224x224 (too slow for the notebook): activations kept per image estimated
+   from shapes (naive, and with the shared storage of memory-efficient DenseNets), and the peak memory per extra
+   image measured over real training steps at two batch sizes (slope of the peak, fresh subprocess each);
+2. the same for notebook 08's two small 32x32 nets, plus their training images/s, interleaved and repeated (the
+   baseline is the small ResNet measured in the same run; this machine runs in two speed modes 2x apart).
+
+Run: ``python benchmarks/bench_densenet_memory.py`` (about 5 minutes on 2 cores; ``--quick`` skips the 224x224
+models).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+import keras
+import numpy as np
+
+from workshop_utils import flops
+from workshop_utils.architectures.densenet import densenet121, small_densenet
+from workshop_utils.architectures.resnet import resnet, small_resnet
+from workshop_utils.memory import activation_memory, format_bytes, training_memory_per_image
+
+REPEATS = 5
+STEPS_PER_REPEAT = 4
+BATCH = 128
+
+
+def memory_rows(models: dict[str, keras.Model], batch_sizes: tuple[int, int]) -> None:
+    print(f"{'model':16}{'params':>12}{'est. naive':>12}{'est. shared':>13}{'measured':>11}  (per image; batches "
+          f"{batch_sizes})")
+    for name, model in models.items():
+        naive, shared = activation_memory(model), activation_memory(model, shared_concatenation=True)
+        slope = training_memory_per_image(model, batch_sizes)
+        print(f"{name:16}{model.count_params():>12,}{format_bytes(naive.bytes_per_image):>12}"
+              f"{format_bytes(shared.bytes_per_image):>13}{format_bytes(slope.bytes_per_image):>11}"
+              f"  ({slope.large.source}, {slope.large.backend})", flush=True)
+
+
+def training_speed(models: dict[str, keras.Model]) -> dict[str, list[float]]:
+    """Images/s of train_on_batch, interleaved across models, REPEATS times."""
+    rng = np.random.default_rng(0)
+    images = rng.random((BATCH, 32, 32, 3), dtype=np.float32)
+    labels = rng.integers(0, 10, BATCH)
+    for model in models.values():
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.train_on_batch(images, labels)  # trace
+    speeds: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(REPEATS):
+        for name, model in models.items():
+            start = time.perf_counter()
+            for _ in range(STEPS_PER_REPEAT):
+                model.train_on_batch(images, labels)
+            speeds[name].append(BATCH * STEPS_PER_REPEAT / (time.perf_counter() - start))
+    return speeds
+
+
+def main() -> None:
+    print(f"Keras {keras.__version__} on {keras.backend.backend()}")
+    if "--quick" not in sys.argv:
+        print("\n1. ImageNet models at 224x224")
+        memory_rows({"DenseNet-121": densenet121(), "ResNet-50": resnet(50)}, (2, 8))
+    small = {"small DenseNet": small_densenet(), "small ResNet": small_resnet()}
+    print("\n2. Notebook 08's 32x32 nets")
+    memory_rows(small, (32, 128))
+    costs = {name: flops.profile(model) for name, model in small.items()}
+    speeds = training_speed(small)
+    baseline = statistics.median(speeds["small ResNet"])
+    print(f"{'model':16}{'MACs':>9}{'median images/s':>17}{'best':>8}{'vs small ResNet':>17}")
+    for name, values in speeds.items():
+        median = statistics.median(values)
+        print(f"{name:16}{costs[name].macs / 1e6:>8.1f}M{median:>17,.0f}{max(values):>8,.0f}{median / baseline:>16.2f}x")
+
+
+if __name__ == "__main__":
+    main()
