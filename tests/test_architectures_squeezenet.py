@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from workshop_utils import flops
-from workshop_utils.architectures.squeezenet import PARAMS, fire_module, fire_widths, small_squeezenet, squeezenet
+from workshop_utils.architectures.squeezenet import (
+    PARAMS, fire_module, fire_widths, small_squeezenet, squeezenet, squeezenet_cost)
 
 
 def test_v1_0_matches_table_1_and_v1_1_the_release():
@@ -78,3 +79,11 @@ def test_bad_hyper_parameters_raise(kwargs, words):
 def test_fire_module_rejects_zero_filters():
     with pytest.raises(ValueError, match="squeeze must be a positive"):
         fire_module(keras.Input((8, 8, 4)), 0, 4, 4, name="fire")
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(version="1.1"), dict(squeeze_ratio=0.75, pct_3x3=0.25),
+                                    dict(version="1.1", squeeze_ratio=0.5, pct_3x3=0.875, input_size=227)])
+def test_squeezenet_cost_equals_the_profile_of_the_built_model(kwargs):
+    size = kwargs.pop("input_size", 224)
+    cost = flops.profile(squeezenet(input_shape=(size, size, 3), **kwargs))
+    assert squeezenet_cost(input_size=size, **kwargs) == (cost.params, cost.macs)

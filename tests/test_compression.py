@@ -88,7 +88,7 @@ def test_pruning_zeroes_and_shrinks(tmp_path):
     kernel = clone.get_layer("conv").kernel.numpy()
     assert 0.7 <= np.mean(kernel == 0) <= 0.8
     assert pruned.packed_bits() < dense.packed_bits()
-    for name, packed in (("p", pruned), ("d", dense)):  # the file = the packed bits + ~300 bytes of zip/npy headers per array
+    for name, packed in (("p", pruned), ("d", dense)):  # file = packed bits + ~300 B of zip/npy headers an array
         overhead = packed.save(tmp_path / f"{name}.npz") - packed.packed_bytes()
         assert 0 < overhead < 400 * (3 * len(packed.codes) + len(packed.float_weights) + 1)
     back = compression.load_compressed(tmp_path / "p.npz")

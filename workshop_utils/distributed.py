@@ -121,7 +121,9 @@ class _StepLosses:
         return Recorder()
 
 
-def fit_per_step_losses(model: Any, x: np.ndarray, y: np.ndarray, batch_size: int, steps: int) -> tuple[list[float], float]:
+def fit_per_step_losses(
+    model: Any, x: np.ndarray, y: np.ndarray, batch_size: int, steps: int
+) -> tuple[list[float], float]:
     """Train with ``fit`` for ``steps`` batches in order (no shuffling); return each step's loss and steps/s.
 
     Keras reports the running mean of the epoch's loss after each step; two runs that compute the same function
@@ -355,7 +357,8 @@ def run_workers(
 
 
 def _read_worker(folder: Path, index: int, returncode: int | None) -> WorkerResult:
-    log_text = (folder / f"worker{index}.log").read_text(errors="replace") if (folder / f"worker{index}.log").exists() else ""
+    log_path = folder / f"worker{index}.log"
+    log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
     result = WorkerResult(index, returncode, log_tail="\n".join(log_text.strip().splitlines()[-5:]))
     report = folder / f"worker{index}.json"
     if report.exists():

@@ -187,8 +187,9 @@ def small_squeezenet(
 ) -> keras.Model:
     """SqueezeNet v1.1's layout for 32x32 images: 3x3 conv1 at stride 1, pools after conv1, fire3, fire5.
 
-    The same eight fire modules and metaparameters as :func:`squeezenet`, with narrower defaults (base_e=incr_e=64: 185,514 parameters for 10 classes) so
-    that it trains within the workshop's one-minute budget; 32 -> 16 -> 8 -> 4 pixels. Batch normalisation after
+    The same eight fire modules and metaparameters as :func:`squeezenet`, with narrower defaults
+    (base_e=incr_e=64: 190,026 parameters with batch norm, for 10 classes) so that it trains within the
+    workshop's one-minute budget; 32 -> 16 -> 8 -> 4 pixels. Batch normalisation after
     every conv (not in the paper) lets it learn from scratch within that minute.
 
     Example::
@@ -212,3 +213,40 @@ def small_squeezenet(
     x = layers.GlobalAveragePooling2D(name="pool10")(x)
     outputs = layers.Softmax(name="predictions")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+def squeezenet_cost(
+    version: str = "1.0",
+    input_size: int = 224,
+    classes: int = 1000,
+    squeeze_ratio: float = 0.125,
+    pct_3x3: float = 0.5,
+    base_e: int = 128,
+    incr_e: int = 128,
+    freq: int = 2,
+) -> tuple[int, int]:
+    """(parameters, MACs per image) of :func:`squeezenet` without bypass, by arithmetic on its layer shapes.
+
+    No model is built, so a sweep over SR and pct3x3 costs microseconds (building and profiling one SqueezeNet
+    takes seconds, on JAX tens of seconds). ``tests/test_architectures_squeezenet.py`` checks it against
+    :func:`workshop_utils.flops.profile` of the built models.
+
+    Example::
+
+        squeezenet_cost(squeeze_ratio=0.75)     # (4841704, ...)
+    """
+    if version not in VERSIONS:
+        raise ValueError(f"version must be one of {VERSIONS}, got {version!r}.")
+    filters, kernel = _CONV1[version]
+    size = (input_size - kernel) // 2 + 1  # conv1, stride 2, no padding
+    params, macs = kernel * kernel * 3 * filters + filters, size * size * kernel * kernel * 3 * filters
+    size, channels = (size - 3) // 2 + 1, filters  # pool1
+    for index, (squeeze, expand_1x1, expand_3x3) in enumerate(
+            fire_widths(squeeze_ratio, pct_3x3, base_e, incr_e, freq), start=2):
+        params += (channels * squeeze + squeeze) + (squeeze * expand_1x1 + expand_1x1)
+        params += 9 * squeeze * expand_3x3 + expand_3x3
+        macs += size * size * (channels * squeeze + squeeze * expand_1x1 + 9 * squeeze * expand_3x3)
+        channels = expand_1x1 + expand_3x3
+        if index in _POOL_AFTER[version]:
+            size = (size - 3) // 2 + 1
+    return params + channels * classes + classes, macs + size * size * channels * classes

@@ -173,6 +173,6 @@ def check_fire_module(fire_module: Callable[..., Any]) -> CheckResult:
         for case in CASES:
             _check_case(fire_module, case, rng)
         return (f"your fire module matches the reference on {len(CASES)} configurations: layers, shapes and "
-                "outputs (squeeze 1x1 + ReLU, expand 1x1 and 3x3 + ReLU on the squeeze output, concatenated 1x1 first).")
+                "outputs (squeeze 1x1 + ReLU, expand 1x1 and 3x3 + ReLU on the squeeze output, 1x1 first).")
 
     return run_check(checks)
