@@ -29,13 +29,15 @@ from keras import layers
 from workshop_utils.architectures.resnet import RESNET_DEPTHS, basic_block, resnet
 
 
-def top_down_pyramid(features: Sequence[Any], channels: int = 256, name: str = "fpn") -> list[Any]:
+def top_down_pyramid(features: Sequence[Any], channels: int = 256, name: str = "fpn",
+                     first_level: int = 2) -> list[Any]:
     """The FPN top-down pathway with lateral connections; returns [P2, ..., P5] (finest first).
 
     Args:
         features: bottom-up maps, finest first (C2, C3, C4, C5), each half the size of the one before.
         channels: channels of every pyramid level (256 in the paper).
         name: prefix of the layer names (``fpn_lateral3``, ``fpn_up4``, ``fpn_p2``).
+        first_level: the level of ``features[0]`` (2 for C2; 3 when the pyramid starts at C3), for the names.
 
     Example::
 
@@ -47,7 +49,7 @@ def top_down_pyramid(features: Sequence[Any], channels: int = 256, name: str = "
         if finer.shape[1] is not None and coarser.shape[1] is not None and finer.shape[1] != 2 * coarser.shape[1]:
             raise ValueError(f"each bottom-up map must be half the size of the previous one (finest first); got "
                              f"{tuple(finer.shape[1:3])} then {tuple(coarser.shape[1:3])}.")
-    levels = range(2, 2 + len(features))
+    levels = range(first_level, first_level + len(features))
     laterals = [layers.Conv2D(channels, 1, name=f"{name}_lateral{level}")(feature)
                 for level, feature in zip(levels, features)]
     merged = [laterals[-1]]
@@ -108,15 +110,18 @@ def _apply(head: list[layers.Layer], x: Any) -> Any:
 
 
 def pyramid_classifier(input_shape: tuple[int, int, int] = (64, 64, 3), classes: int = 4,
-                       channels: int = 64) -> keras.Model:
-    """Backbone, top-down pyramid, and one shared head on every level; a class wins by its best level's score.
+                       channels: int = 32) -> keras.Model:
+    """Backbone, top-down pyramid on C3..C5 (strides 4-16), one shared head on every level; the best level wins.
+
+    C2 (stride 2) is left out, as FPN's detectors leave out C1: a head at half resolution would cost more than
+    the whole backbone, and a 6-pixel object already spans a few cells at stride 4.
 
     Example::
 
         pyramid_classifier().count_params()
     """
     backbone = small_backbone(input_shape)
-    pyramid = top_down_pyramid(backbone.outputs, channels=channels)
+    pyramid = top_down_pyramid(backbone.outputs[1:], channels=channels, first_level=3)
     head = _shared_head(channels, classes)
     scores = layers.Maximum(name="best_level")([_apply(head, level) for level in pyramid])
     outputs = layers.Activation("softmax", name="predictions")(scores)
@@ -124,7 +129,7 @@ def pyramid_classifier(input_shape: tuple[int, int, int] = (64, 64, 3), classes:
 
 
 def single_level_classifier(input_shape: tuple[int, int, int] = (64, 64, 3), classes: int = 4,
-                            channels: int = 64) -> keras.Model:
+                            channels: int = 32) -> keras.Model:
     """The same backbone and head on the top level only (C5 through a 1x1 lateral): no pyramid.
 
     Example::
