@@ -67,19 +67,23 @@ def kmeans_1d(values: np.ndarray, clusters: int, iterations: int = 30) -> tuple[
 
 
 def magnitude_mask(weights: np.ndarray, sparsity: float) -> np.ndarray:
-    """Boolean mask keeping the ``1 - sparsity`` share of weights with the largest magnitude (ties kept).
+    """Boolean mask (flat) keeping all but the ``round(sparsity * n)`` weights of smallest magnitude.
+
+    Exactly that many are pruned, ties broken by position, so the count (and every size computed from it) depends
+    only on the number of weights, not on their values.
 
     Example::
 
-        mask = magnitude_mask(kernel, 0.5)   # about half True
+        mask = magnitude_mask(kernel, 0.5)   # half True
     """
     if not 0 <= sparsity < 1:
         raise ValueError(f"sparsity must be in [0, 1), got {sparsity}.")
     magnitudes = np.abs(np.asarray(weights)).ravel()
-    if sparsity == 0:
-        return np.ones(magnitudes.shape, dtype=bool)
-    threshold = np.quantile(magnitudes, sparsity)
-    return magnitudes > threshold
+    mask = np.ones(magnitudes.shape, dtype=bool)
+    pruned = int(round(sparsity * magnitudes.size))
+    if pruned:
+        mask[np.argsort(magnitudes, kind="stable")[:pruned]] = False
+    return mask
 
 
 def pack_bits(indices: np.ndarray, bits: int) -> np.ndarray:
