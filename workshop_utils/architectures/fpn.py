@@ -72,7 +72,7 @@ def resnet_backbone(depth: int = 18, input_shape: tuple[int, int, int] = (224, 2
     network = resnet(depth, input_shape=input_shape, include_top=False)
     blocks = RESNET_DEPTHS[depth][1]
     outputs = [network.get_layer(f"conv{stage}_block{count}_out").output for stage, count in zip(range(2, 6), blocks)]
-    return keras.Model(network.inputs, outputs, name=f"resnet{depth}_c2_c5")
+    return keras.Model(network.input, outputs, name=f"resnet{depth}_c2_c5")
 
 
 def small_backbone(input_shape: tuple[int, int, int] = (64, 64, 3),
@@ -125,7 +125,7 @@ def pyramid_classifier(input_shape: tuple[int, int, int] = (64, 64, 3), classes:
     head = _shared_head(channels, classes)
     scores = layers.Maximum(name="best_level")([_apply(head, level) for level in pyramid])
     outputs = layers.Activation("softmax", name="predictions")(scores)
-    return keras.Model(backbone.inputs, outputs, name="fpn_classifier")
+    return keras.Model(backbone.input, outputs, name="fpn_classifier")
 
 
 def single_level_classifier(input_shape: tuple[int, int, int] = (64, 64, 3), classes: int = 4,
@@ -140,4 +140,4 @@ def single_level_classifier(input_shape: tuple[int, int, int] = (64, 64, 3), cla
     top = layers.Conv2D(channels, 1, name="fpn_lateral5")(backbone.outputs[-1])
     scores = _apply(_shared_head(channels, classes), top)
     outputs = layers.Activation("softmax", name="predictions")(scores)
-    return keras.Model(backbone.inputs, outputs, name="top_level_classifier")
+    return keras.Model(backbone.input, outputs, name="top_level_classifier")
