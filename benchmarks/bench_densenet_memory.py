@@ -73,7 +73,8 @@ def main() -> None:
     print(f"{'model':16}{'MACs':>9}{'median images/s':>17}{'best':>8}{'vs small ResNet':>17}")
     for name, values in speeds.items():
         median = statistics.median(values)
-        print(f"{name:16}{costs[name].macs / 1e6:>8.1f}M{median:>17,.0f}{max(values):>8,.0f}{median / baseline:>16.2f}x")
+        print(f"{name:16}{costs[name].macs / 1e6:>8.1f}M{median:>17,.0f}{max(values):>8,.0f}"
+              f"{median / baseline:>16.2f}x")
 
 
 if __name__ == "__main__":

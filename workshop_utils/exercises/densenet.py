@@ -357,11 +357,11 @@ def check_transition(transition: Callable[..., Any], growth_rate: int | None = N
             if "maxpooling2d" in kinds:
                 raise Hint("Use average pooling, layers.AveragePooling2D(2, strides=2): the transition averages "
                            "the compressed maps (max pooling is a different function).", mistake="pooling", case=case)
-            if (output_shape[:2] != (height // 2, height // 2) or len(pools) != 1
-                    or operations.index(pools[0]) < operations.index(convs[0])):
+            pool_first = bool(pools) and operations.index(pools[0]) < operations.index(convs[0])
+            if output_shape[:2] != (height // 2, height // 2) or len(pools) != 1 or pool_first:
+                where = "the pooling comes before the conv" if pool_first else "check the pooling"
                 raise Hint(f"After the 1x1 conv comes 2x2 average pooling with stride 2: {height}x{height} -> "
-                           f"{height // 2}x{height // 2}. Yours gives {output_shape[:2]} "
-                           f"({'pool before conv' if pools and operations.index(pools[0]) < operations.index(convs[0]) else 'check the pooling'}).",
+                           f"{height // 2}x{height // 2}. Yours gives {output_shape[:2]} ({where}).",
                            mistake="pooling", case=case)
             _check_composite(model, case)
             inputs = keras.Input((height, height, channels))
