@@ -187,6 +187,9 @@ def _make_deterministic() -> None:
     except RuntimeError:
         pass  # runtime already initialised (setup called twice): the first call's setting stands
     tf.config.experimental.enable_op_determinism()
+    # The notebooks build many models on purpose, so tf.function's "triggered retracing" advice is noise in
+    # them (and in their stored outputs); real errors still show.
+    tf.get_logger().setLevel("ERROR")
 
 
 def setup(seed: int = 0, profile: str | None = None, verbose: bool = True) -> RunProfile:
