@@ -127,9 +127,10 @@ def command_execute(python: Path, args: argparse.Namespace) -> None:
     env = quiet_tensorflow_env(PYTEST_CURRENT_TEST="1", WORKSHOP_PROFILE=profile)
     for notebook in notebooks:
         run([python, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
-             "--ExecutePreprocessor.timeout=900",
-             # No saved widget state: with it, nbviewer/GitHub draw an empty widget instead of show_widget's PNG.
-             "--ExecutePreprocessor.store_widget_state=False", notebook], env=env)
+             "--ExecutePreprocessor.timeout=900", notebook], env=env)
+        # Drop the saved widget state: with it, nbviewer/GitHub draw an empty widget instead of show_widget's PNG.
+        # (nbclient's store_widget_state=False would do it, but it crashes on ipywidgets.interactive outputs.)
+        run([python, "tools/nbbuild.py", "strip-widget-state", notebook])
 
 
 COMMANDS = {
