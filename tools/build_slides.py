@@ -72,7 +72,9 @@ APPENDIX_TAG = "appendix"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 ANCHOR_RE = re.compile(r"^nb(?P<index>\d+)(?P<output>-output)?$")
 TIMING_RE = re.compile(
-    r"Timing:\s*talk\s+(?P<talk>\d+)\s*min(?:utes)?(?:\s*,\s*hands-on\s+(?P<hands_on>\d+)\s*min(?:utes)?)?",
+    # Either part may be left out ("Timing: hands-on 10 min"), but not both.
+    r"Timing:\s*(?=talk|hands-on)(?:talk\s+(?P<talk>\d+)\s*min(?:utes)?)?"
+    r"(?:\s*,?\s*hands-on\s+(?P<hands_on>\d+)\s*min(?:utes)?)?",
     re.IGNORECASE,
 )
 
@@ -223,7 +225,7 @@ def timing_lines(nb: dict) -> list[TimingLine]:
             continue
         appendix = APPENDIX_TAG in cell_tags(cell)
         for match in TIMING_RE.finditer(_source(cell)):
-            lines.append(TimingLine(index, int(match["talk"]), int(match["hands_on"] or 0), appendix))
+            lines.append(TimingLine(index, int(match["talk"] or 0), int(match["hands_on"] or 0), appendix))
     return lines
 
 

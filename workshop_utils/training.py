@@ -151,7 +151,7 @@ class ProgressBar(TqdmCallback):
             from IPython.display import Pretty
 
             for handle in self._handles:
-                handle.update(Pretty(line))
+                handle.update(Pretty(line + "\n"))  # a line of its own in static views
         else:
             print(line, flush=True)
 
