@@ -31,14 +31,14 @@ def main() -> None:
     entries = [model_zoo.entry(name) for name in args.only] if args.only else list(model_zoo.DAY_MODELS)
 
     print(f"Keras {keras.__version__} on {keras.config.backend()}, {os.cpu_count()} CPU cores")
-    ceiling = model_zoo.matmul_ceiling_gflops(size=2048, repeats=10)
+    ceiling = model_zoo.matmul_ceiling_gflops()
     print(f"matmul ceiling (float32, 2048^2): {ceiling:,.0f} GFLOP/s")
     start = time.perf_counter()
     rows = model_zoo.measure_models(entries, batch_size=args.batch, repeats=args.repeats, warmup=2, progress=print)
     print(f"\n{len(rows)} architectures timed in {time.perf_counter() - start:.0f} s "
           f"(batch 1 and batch {args.batch}, median of {args.repeats}):\n")
     print(model_zoo.format_rows(rows, ceiling))
-    ceiling_after = model_zoo.matmul_ceiling_gflops(size=2048, repeats=10)
+    ceiling_after = model_zoo.matmul_ceiling_gflops()
     print(f"\nmatmul ceiling again at the end: {ceiling_after:,.0f} GFLOP/s "
           f"({ceiling_after / ceiling:.0%} of the first: a large change means the machine was busy)")
 

@@ -18,24 +18,12 @@ import keras
 import numpy as np
 
 from workshop_utils.flops import profile
+from workshop_utils.model_zoo import matmul_ceiling_gflops
 from workshop_utils.training import Throughput, TimeBudget, progress_bar
 
 BATCH = 128
 IMAGES = 4096
 REPEATS = 7
-
-
-def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
-    """Best-of float32 matmul throughput through keras.ops (2*n^3 FLOPs per product)."""
-    a = keras.ops.convert_to_tensor(np.random.rand(size, size).astype("float32"))
-    b = keras.ops.convert_to_tensor(np.random.rand(size, size).astype("float32"))
-    np.asarray(keras.ops.matmul(a, b))  # warm up
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        np.asarray(keras.ops.matmul(a, b))  # np.asarray waits for the result
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best / 1e9
 
 
 def small_cnn() -> keras.Model:
@@ -55,7 +43,7 @@ def timed_fit(model: keras.Model, x: np.ndarray, y: np.ndarray, callbacks: list)
 
 
 def main() -> None:
-    ceiling = matmul_gflops()
+    ceiling = matmul_ceiling_gflops()
     print(f"matmul ceiling (float32, 2048^2, keras.ops on {keras.config.backend()}): {ceiling:,.1f} GFLOP/s")
 
     rng = np.random.default_rng(0)
