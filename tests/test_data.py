@@ -172,6 +172,21 @@ def test_take_returns_balanced_prefixes() -> None:
         dataset.take(train=0)
 
 
+def test_downsampled_averages_blocks_and_keeps_labels() -> None:
+    dataset = load_dataset("shapes10", train_size=20, test_size=10)
+    small = dataset.downsampled(2)
+    assert small.input_shape == (16, 16, 3) and small.name == "shapes10@16x16"
+    assert np.array_equal(small.y_train, dataset.y_train) and small.x_test.shape == (10, 16, 16, 3)
+    block = dataset.x_train[3, 4:6, 10:12, 1].astype(np.float64)  # output pixel (2, 5) of image 3, green
+    assert small.x_train[3, 2, 5, 1] == np.rint(block.mean())
+    assert small.x_train.dtype == np.uint8
+    assert dataset.downsampled(1) is dataset
+    with pytest.raises(ValueError, match="does not divide"):
+        dataset.downsampled(3)
+    with pytest.raises(ValueError, match="int >= 1"):
+        dataset.downsampled(0)
+
+
 def test_dataset_checks_its_arrays() -> None:
     x = np.zeros((4, 32, 32, 3), np.uint8)
     y = np.arange(4, dtype=np.int64)

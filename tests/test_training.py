@@ -10,7 +10,8 @@ import pytest
 
 from workshop_utils.data import Dataset
 from workshop_utils.settings import get_profile
-from workshop_utils.training import TRAINING_FLOPS_PER_FORWARD_FLOP, Throughput, TimeBudget, train_classifier
+from workshop_utils.training import (
+    TRAINING_FLOPS_PER_FORWARD_FLOP, Throughput, TimeBudget, TrainResult, train_classifier)
 
 
 def quadrant_dataset(train: int = 384, test: int = 128, seed: int = 0) -> Dataset:
@@ -58,6 +59,12 @@ def test_trains_above_chance_and_reports_consistent_figures(data: Dataset) -> No
     assert "validation accuracy" in summary and "test accuracy" in summary
     assert result.as_row()["accuracy"] == result.test_accuracy
     assert result.as_row()["val_accuracy"] == result.val_accuracy
+
+
+def test_summary_says_when_no_speed_was_measured() -> None:
+    result = TrainResult(name="deep", params=1, macs=1, val_accuracy=0.1, test_accuracy=0.1, train_seconds=60.0,
+                         epochs_run=1, stopped_by_budget=True, images_per_second=0.0, gflops_per_second=0.0)
+    assert "speed not measured" in result.summary() and "0 images/s" not in result.summary()
 
 
 def test_validation_is_held_out_of_the_training_images_not_the_test_split(data: Dataset) -> None:

@@ -231,10 +231,14 @@ class TrainResult:
             f"validation accuracy {self.val_accuracy:.1%} ({self.validation_samples:,} held-out training images), "
             if self.validation_samples else ""
         )
+        # Throughput leaves out the first batch (tracing), so a run stopped after one batch has no speed to report.
+        speed = (
+            f"{self.images_per_second:,.0f} images/s, {self.gflops_per_second:.2f} GFLOP/s achieved in training"
+            if self.images_per_second > 0 else "speed not measured (only the first, tracing batch ran)"
+        )
         return (
             f"{self.name}: {validation}test accuracy {self.test_accuracy:.1%} ({self.test_samples:,} test images) "
-            f"after {self.epochs_run} epoch(s) in {self.train_seconds:.1f} s{budget}; "
-            f"{self.images_per_second:,.0f} images/s, {self.gflops_per_second:.2f} GFLOP/s achieved in training"
+            f"after {self.epochs_run} epoch(s) in {self.train_seconds:.1f} s{budget}; {speed}"
         )
 
     def as_row(self) -> dict[str, Any]:
