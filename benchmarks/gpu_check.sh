@@ -1,71 +1,344 @@
 #!/usr/bin/env bash
-# The GPU path, on a lent machine that has JAX (with CUDA) but not TensorFlow: install Keras and this package,
-# run every notebook in the `gpu` run profile on the JAX backend, and print each notebook's wall time and the
-# accuracies its training cells reported.
+# The GPU path, on a lent machine that has JAX (with CUDA) but not TensorFlow, Keras or Jupyter: in one call,
+# about 7.5 minutes of wall time on a 16-core machine with one big GPU,
 #
-#     bash benchmarks/gpu_check.sh                 # from the repository root; results in ${OUT:-build/gpu_check}
-#     WHEELS=wheels/ bash benchmarks/gpu_check.sh  # offline machine: install from a folder of wheels
+#   1. install Keras, nbclient/ipykernel/ipywidgets and the rest from a folder of wheels (no network) into $SITE,
+#      and put $SITE and this repository on PYTHONPATH (`workshop_utils` imports without `pip install -e`);
+#   2. print the versions and the devices, and stop at once if JAX sees no GPU;
+#   3. run every notebook in the `ci` run profile on the JAX backend, $CI_JOBS at a time;
+#   4. run $GPU_NOTEBOOKS in the `gpu` run profile side by side, until the deadline ($TOTAL_S after the start);
+#   5. write summary.txt (per notebook: the accuracy and images/s lines its training cells printed, its slowest
+#      cells; then the table: profile, seconds, ok / FAILED / timed out and where) and print it.
 #
-# Make the wheels folder on a connected machine of the same platform:
-#     pip download -d wheels -r <(grep -v -e '^tensorflow' -e playwright -e jupyterlab-rise -e mathjax3 requirements.txt)
+#     WHEELS=.whl bash benchmarks/gpu_check.sh      # from the repository root; results in ${OUT:-build/gpu_check}
+#     bash benchmarks/gpu_check.sh                  # Keras and nbclient already importable: nothing installed
+#     bash benchmarks/gpu_check.sh --summarize DIR  # only rebuild the summary from a work folder (DIR/results, nb, logs)
 #
-# Exit status: 0 if every notebook ran, 1 otherwise (the table says which failed and keeps going).
+# Make the wheels folder here, for the machine's Python 3.12 (only what that machine lacks: never numpy, jax,
+# jaxlib, ml-dtypes or scipy, which must not be shadowed; one version of each package):
+#     echo /.whl/ >> .git/info/exclude
+#     python3 -m pip download --only-binary=:all: --python-version 3.12 --implementation cp --abi cp312 \
+#       --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+#       --platform any -d /tmp/whl_all keras==3.15.1 nbconvert==7.17.2 nbclient==0.11.0 ipykernel==7.4.0 \
+#       ipywidgets==8.1.9 pydot==4.0.1
+#   then copy into .whl/ the wheels of the packages the machine does not have (its list: the device's KINDS.md).
+#
+# Notebooks run through nbclient (a small driver below, so no `jupyter` console script is needed) with the
+# kernel `python3` = this interpreter. A notebook still running at its deadline is stopped, its kernel shut down,
+# and it is reported as "timed out" with the cells it finished; that is not a failure of the check.
+# $OUT gets at most three files: summary.txt, console.log and gpu_check.tar.gz (executed notebooks, logs, results).
+#
+# Settings (environment): PYTHON (python3), SITE (/tmp/site), WORK (/tmp/gpu_check_work), TOTAL_S (440: every
+# notebook ends by then), CI_END_S (270: the ci profile's notebooks end by then), NB_TIMEOUT_S (300: one ci
+# notebook at most), CI_JOBS (4), GPU_NOTEBOOKS ("02_kernel_size_alexnet_vgg 07_resnet").
+#
+# Exit status: 0 if no notebook FAILED (timed out is not a failure), 1 otherwise or when set-up fails.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-OUT=${OUT:-build/gpu_check}
+cd "$(dirname "$0")/.." || exit 1
+REPO=$PWD
 PYTHON=${PYTHON:-python3}
-mkdir -p "$OUT"
+WORK=${WORK:-/tmp/gpu_check_work}
 
-# 1. Install: everything in requirements.txt except TensorFlow (JAX is the backend here), the browser-test driver
-#    and the slide extensions, which a headless run does not need. JAX itself is left as the machine has it.
-grep -v -e '^tensorflow' -e '^playwright' -e '^jupyterlab-rise' -e '^jupyterlab-mathjax3' requirements.txt \
-  > "$OUT/requirements-gpu.txt"
-if [ -n "${WHEELS:-}" ]; then
-  "$PYTHON" -m pip install -q --no-index --find-links "$WHEELS" -r "$OUT/requirements-gpu.txt" || exit 1
-else
-  "$PYTHON" -m pip install -q -r "$OUT/requirements-gpu.txt" || exit 1
-fi
-"$PYTHON" -m pip install -q --no-deps --no-build-isolation -e . || exit 1
-
-export KERAS_BACKEND=jax WORKSHOP_PROFILE=gpu MPLBACKEND=Agg PYTEST_CURRENT_TEST=1
-"$PYTHON" - <<'PY' || exit 1
-import jax, keras
-devices = jax.devices()
-print(f"Keras {keras.__version__} on {keras.config.backend()}; JAX {jax.__version__}; devices: {devices}")
-if not any(d.platform == "gpu" for d in devices):
-    raise SystemExit("No GPU visible to JAX: install jax[cuda12] of the pinned version, then run this again.")
-PY
-
-# 2. Every notebook, executed in place into $OUT (the committed copies stay untouched).
-status=0
-printf '%-40s %8s  %s\n' notebook seconds result > "$OUT/summary.txt"
-for notebook in notebooks/[0-9][0-9]_*.ipynb; do
-  name=$(basename "$notebook")
-  started=$(date +%s)
-  if "$PYTHON" -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=1800 \
-       --output-dir "$OUT" "$notebook" > "$OUT/${name%.ipynb}.log" 2>&1; then
-    result=ok
-  else
-    result="FAILED (see $OUT/${name%.ipynb}.log)"
-    status=1
-  fi
-  printf '%-40s %8d  %s\n' "$name" "$(( $(date +%s) - started ))" "$result" >> "$OUT/summary.txt"
-done
-
-# 3. The accuracies each training cell reported (train_classifier's final line and summaries), per notebook.
-"$PYTHON" - "$OUT" >> "$OUT/summary.txt" <<'PY'
-import json, re, sys
+# The summary: one row per notebook run, then what each one's training cells printed. Also run on its own.
+write_summary_py() {
+  cat > "$1" <<'PY'
+"""Summary of a gpu_check work folder: results/*.tsv rows, nb/<name>.<profile>.ipynb executed copies, logs/."""
+import json
+import re
+import sys
+from datetime import datetime
 from pathlib import Path
 
-pattern = re.compile(r"[^\n]*(?:validation|test) accuracy[^\n]*")
-for path in sorted(Path(sys.argv[1]).glob("[0-9][0-9]_*.ipynb")):
-    lines = []
-    for cell in json.loads(path.read_text())["cells"]:
+work = Path(sys.argv[1])
+PATTERN = re.compile(r"(?:validation|test) accuracy|images/s")
+RATE = re.compile(r"\d[\d,.]*\s*images/s")  # a measured rate, not a table header
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+MAX_LINES = 14
+
+
+def text_of(output):
+    text = output.get("text") or output.get("data", {}).get("text/plain") or ""
+    return text if isinstance(text, str) else "".join(text)
+
+
+def reported_lines(notebook):
+    lines, seen = [], set()
+    for cell in notebook.get("cells", []):
         for output in cell.get("outputs", []):
-            text = output.get("text") or output.get("data", {}).get("text/plain") or ""
-            lines += pattern.findall(text if isinstance(text, str) else "".join(text))
-    print(f"\n{path.name}:")
-    print("\n".join(f"  {line.strip()}" for line in lines) or "  (no accuracy line)")
+            block = text_of(output).splitlines()
+            index = 0
+            while index < len(block):
+                line = block[index].rstrip()
+                take = []
+                if PATTERN.search(line):
+                    take.append(line)
+                    if "images/s" in line and not RATE.search(line):  # a table's header: keep its rows too
+                        while index + 1 < len(block) and block[index + 1].strip() and len(take) < 16:
+                            index += 1
+                            take.append(block[index].rstrip())
+                for item in take:
+                    if item.strip() and item not in seen:
+                        seen.add(item)
+                        lines.append(item)
+                index += 1
+    return lines
+
+
+def when(stamp):
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def slowest_cells(notebook, count=3):
+    timed = []
+    for index, cell in enumerate(notebook.get("cells", [])):
+        execution = cell.get("metadata", {}).get("execution", {})
+        start = execution.get("iopub.execute_input") or execution.get("shell.execute_reply.started")
+        end = execution.get("shell.execute_reply")
+        if start and end:
+            timed.append(((when(end) - when(start)).total_seconds(), index))
+    timed.sort(reverse=True)
+    return ", ".join(f"#{index} {seconds:.0f} s" for seconds, index in timed[:count])
+
+
+rows = []
+for path in (work / "results").glob("*.tsv"):
+    fields = path.read_text().rstrip("\n").split("\t") + ["", "", "", "", ""]
+    rows.append(fields[:5])
+rows.sort(key=lambda row: ({"ci": 0, "cpu": 1, "gpu": 2}.get(row[1], 3), row[0]))
+
+# What each run reported first, the table last (so the end of the console output shows it).
+for name, profile, seconds, status, detail in rows:
+    print(f"{name} [{profile}, {status}, {seconds} s]:")
+    executed = work / "nb" / f"{name}.{profile}.ipynb"
+    if executed.is_file():
+        notebook = json.loads(executed.read_text())
+        lines = reported_lines(notebook)
+        for line in lines[:MAX_LINES]:
+            print(f"  {line.strip()}")
+        if len(lines) > MAX_LINES:
+            print(f"  ... and {len(lines) - MAX_LINES} more such lines in the executed notebook")
+        if not lines:
+            print("  (no accuracy or images/s line)")
+        slow = slowest_cells(notebook)
+        if slow:
+            print(f"  slowest cells: {slow}")
+    else:
+        print("  (no executed notebook)")
+    log = work / "logs" / f"{name}.{profile}.log"
+    if status.startswith("FAILED") and log.is_file():
+        tail = [line for line in log.read_text(errors="replace").splitlines() if line.strip()][-8:]
+        print("  log tail:\n" + "\n".join(f"    {ANSI.sub('', line)[:200]}" for line in tail))
+    print()
+print(f"{'notebook':32} {'profile':7} {'seconds':>7}  result")
+for name, profile, seconds, status, detail in rows:
+    print(f"{name:32} {profile:7} {seconds:>7}  {status}{'  (' + detail + ')' if detail else ''}")
 PY
+}
+
+if [ "${1:-}" = "--summarize" ]; then
+  [ -d "${2:-}" ] || { echo "usage: $0 --summarize WORKDIR" >&2; exit 2; }
+  write_summary_py "${TMPDIR:-/tmp}/gpu_check_summary.$$.py"
+  "$PYTHON" "${TMPDIR:-/tmp}/gpu_check_summary.$$.py" "$2"
+  status=$?
+  rm -f "${TMPDIR:-/tmp}/gpu_check_summary.$$.py"
+  exit $status
+fi
+
+T0=$(date +%s)
+OUT=${OUT:-build/gpu_check}
+SITE=${SITE:-/tmp/site}
+TOTAL_S=${TOTAL_S:-440}
+CI_END_S=${CI_END_S:-270}
+NB_TIMEOUT_S=${NB_TIMEOUT_S:-300}
+CI_JOBS=${CI_JOBS:-4}
+GPU_NOTEBOOKS=${GPU_NOTEBOOKS:-02_kernel_size_alexnet_vgg 07_resnet}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+rm -rf "$WORK" && mkdir -p "$WORK"/{nb,logs,results,pids,runtime} || exit 1
+# Everything printed also goes to console.log; on exit the tee is waited for, so no line is lost.
+exec 3>&1 4>&2
+exec > >(tee "$OUT/console.log") 2>&1
+tee_pid=$!
+trap 'exec 1>&3 2>&4; wait "$tee_pid" 2>/dev/null' EXIT
+say() { printf '[%4ds] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
+
+# 1. Install (no network, no dependency resolution: the folder holds exactly what the machine lacks).
+if [ -n "${WHEELS:-}" ]; then
+  wheels=("$WHEELS"/*.whl)
+  say "installing ${#wheels[@]} wheels from $WHEELS into $SITE"
+  "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" \
+    "${wheels[@]}" || exit 1
+fi
+export PYTHONPATH="$SITE:$REPO${PYTHONPATH:+:$PYTHONPATH}"
+export KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false MPLBACKEND=Agg PYTEST_CURRENT_TEST=1 \
+  PYTHONUNBUFFERED=1 JUPYTER_PLATFORM_DIRS=1 JUPYTER_RUNTIME_DIR="$WORK/runtime"
+# PYTEST_CURRENT_TEST: ipykernel leaves C-level stderr alone (XLA's messages go to the logs, not the notebooks).
+# The kernel `python3` is this interpreter: a kernelspec of our own, first on JUPYTER_PATH, so no other one is used.
+"$PYTHON" -m ipykernel install --prefix "$WORK/kernel" --name python3 > "$WORK/logs/kernelspec.log" 2>&1 ||
+  { cat "$WORK/logs/kernelspec.log"; exit 1; }
+export JUPYTER_PATH="$WORK/kernel/share/jupyter"
+
+# 2. Versions, devices, the kernel; warm matplotlib's font cache and the shapes10 data cache once, here.
+say "checking the stack"
+"$PYTHON" - <<'PY' 2>&1 | tee "$WORK/env.txt" || exit 1
+import importlib, sys
+import jax, keras
+print(f"Python {sys.version.split()[0]} at {sys.executable}")
+print(f"Keras {keras.__version__} on {keras.config.backend()}; JAX {jax.__version__}; devices: {jax.devices()}")
+if not any(d.platform == "gpu" for d in jax.devices()):
+    raise SystemExit("No GPU visible to JAX: stopping before any notebook runs.")
+gpu = [d for d in jax.devices() if d.platform == "gpu"][0]
+print("a sum on", gpu, "=", float(jax.device_put(jax.numpy.arange(4.0), gpu).sum()))
+missing = []
+for name in ("numpy", "matplotlib", "tqdm", "rich", "h5py", "ml_dtypes", "optree", "psutil", "PIL", "pydot",
+             "IPython", "ipykernel", "ipywidgets", "jupyter_client", "nbformat", "nbclient", "nbconvert", "zmq",
+             "tornado", "jinja2", "pygments", "workshop_utils"):
+    try:
+        module = importlib.import_module(name)
+        print(f"  {name} {getattr(module, '__version__', '?')} ({module.__file__})")
+    except Exception as error:  # noqa: BLE001 - report every missing piece at once
+        missing.append(f"{name}: {type(error).__name__}: {error}")
+from jupyter_client.kernelspec import KernelSpecManager
+print("kernel python3:", KernelSpecManager().get_kernel_spec("python3").argv)
+import matplotlib.pyplot  # noqa: F401  (font cache built once, not by four kernels at the same time)
+from workshop_utils.data import load_dataset
+data = load_dataset()  # shapes10's default 10,000 / 2,000 images, cached in data/cache for every notebook
+print(f"shapes10 cached: {data.x_train.shape} train, {data.x_test.shape} test")
+if missing:
+    raise SystemExit("missing or broken:\n  " + "\n  ".join(missing))
+PY
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | tee -a "$WORK/env.txt"
+
+# The driver: one notebook through nbclient until a deadline (epoch seconds); the executed copy is written even
+# when it fails or times out, with a status line "ok" / "FAILED<TAB>where" / "timed out<TAB>where".
+cat > "$WORK/run_notebook.py" <<'PY'
+import os, sys, time, traceback
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+source, target, deadline, status_path, pid_path = sys.argv[1:6]
+deadline = float(deadline)
+notebook = nbformat.read(source, as_version=4)
+code_cells = [index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+current = {"index": None}
+
+
+def on_notebook_start(**_):  # the kernel runs in its own session: the shell kills it by this pid if we cannot
+    process = getattr(getattr(client.km, "provisioner", None), "process", None)
+    if process is not None:
+        with open(pid_path, "w") as file:
+            file.write(str(process.pid))
+
+
+def on_cell_start(cell=None, cell_index=None, **_):
+    if cell is not None and cell.cell_type == "code":
+        current["index"] = cell_index
+        print(f"{time.strftime('%H:%M:%S')} cell {cell_index} ({deadline - time.time():.0f} s left)", flush=True)
+
+
+def where():
+    index = current["index"]
+    if index is None:
+        return "before the first cell"
+    return f"cell {index}, code cell {code_cells.index(index) + 1} of {len(code_cells)}"
+
+
+client = NotebookClient(notebook, kernel_name="python3", timeout=None, startup_timeout=180,
+                        resources={"metadata": {"path": os.path.dirname(os.path.abspath(source))}},
+                        on_notebook_start=on_notebook_start, on_cell_start=on_cell_start)
+client.timeout_func = lambda cell: max(1, int(deadline - time.time()))  # 0 would mean "no limit"
+status, detail = "ok", ""
+try:
+    client.execute()
+except CellTimeoutError:
+    status, detail = "timed out", where()
+except DeadKernelError:
+    status, detail = ("timed out" if time.time() >= deadline - 2 else "FAILED"), f"kernel died in {where()}"
+except CellExecutionError as error:
+    message = (str(getattr(error, "evalue", "")) or str(error)).strip().splitlines()
+    status, detail = "FAILED", f"{where()}: {getattr(error, 'ename', type(error).__name__)}: {message[0] if message else ''}"
+    print(error, flush=True)
+except BaseException as error:  # noqa: BLE001 - reported, and the partial notebook still written
+    status, detail = "FAILED", f"{where()}: {type(error).__name__}: {error}"
+    traceback.print_exc()
+finally:
+    nbformat.write(notebook, target)
+    with open(status_path, "w") as file:
+        file.write(f"{status}\t{' '.join(detail.split())[:300]}\n")  # one line, no tabs in the detail
+    print(f"{status} {detail}", flush=True)
+PY
+
+# One notebook in one profile, ending by min(now + NB_TIMEOUT_S, phase end); appends its row to results/.
+run_one() {
+  local notebook=$1 profile=$2 phase_end=$3 limit=$4
+  local name tag now end rc pid seconds row
+  name=$(basename "$notebook" .ipynb)
+  tag=$name.$profile
+  now=$(date +%s)
+  end=$(( now + limit < phase_end ? now + limit : phase_end ))
+  if (( end - now < 15 )); then
+    printf '%s\t%s\t0\ttimed out\tnot started: too little time left\n' "$name" "$profile" > "$WORK/results/$tag.tsv"
+    say "skip  $tag (too little time left)"
+    return 0
+  fi
+  say "start $tag (until +$(( end - T0 )) s)"
+  WORKSHOP_PROFILE=$profile timeout -k 10 $(( end - now + 30 )) "$PYTHON" "$WORK/run_notebook.py" "$notebook" \
+    "$WORK/nb/$tag.ipynb" "$end" "$WORK/results/$tag.status" "$WORK/pids/$tag" > "$WORK/logs/$tag.log" 2>&1
+  rc=$?
+  seconds=$(( $(date +%s) - now ))
+  pid=$(cat "$WORK/pids/$tag" 2>/dev/null)
+  if [ -n "$pid" ] && grep -qs ipykernel "/proc/$pid/cmdline"; then  # its kernel outlived the driver
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+  fi
+  if [ -s "$WORK/results/$tag.status" ]; then
+    row=$(head -n 1 "$WORK/results/$tag.status")
+  elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    row=$'timed out\tdriver killed at the deadline'
+  else
+    row=$'FAILED\tdriver exited with status '"$rc"
+  fi
+  printf '%s\t%s\t%s\t%s\n' "$name" "$profile" "$seconds" "$row" > "$WORK/results/$tag.tsv"
+  say "done  $tag in $seconds s: ${row%%$'\t'*}"
+}
+export -f run_one say
+export T0 WORK PYTHON
+
+# 3. Every notebook, ci profile, longest first (by their cpu-profile times) so the last wave is short.
+ci_end=$(( T0 + CI_END_S ))
+order="09_extras 07_resnet 04_depthwise_mobilenet 08_densenet 02_kernel_size_alexnet_vgg 06_squeezenet
+       05_shufflenet 03_inception_1x1_conv 01_convolution_basics 00_welcome"
+notebooks=()
+for name in $order; do [ -f "notebooks/$name.ipynb" ] && notebooks+=("notebooks/$name.ipynb"); done
+for path in notebooks/[0-9][0-9]_*.ipynb; do  # any notebook not in the list above runs last
+  case " ${notebooks[*]} " in *" $path "*) ;; *) notebooks+=("$path") ;; esac
+done
+say "ci profile: ${#notebooks[@]} notebooks, $CI_JOBS at a time, until +$CI_END_S s"
+# shellcheck disable=SC2016  # $1..$3 are expanded by the inner bash
+printf '%s\n' "${notebooks[@]}" |
+  xargs -P "$CI_JOBS" -I{} bash -c 'run_one "$1" ci "$2" "$3"' _ {} "$ci_end" "$NB_TIMEOUT_S"
+
+# 4. The gpu profile, side by side, until the deadline.
+gpu_end=$(( T0 + TOTAL_S ))
+say "gpu profile: $GPU_NOTEBOOKS, until +$TOTAL_S s"
+jobs_started=()
+for name in $GPU_NOTEBOOKS; do
+  if [ -f "notebooks/$name.ipynb" ]; then
+    run_one "notebooks/$name.ipynb" gpu "$gpu_end" "$TOTAL_S" &
+    jobs_started+=($!)
+  else
+    printf '%s\tgpu\t0\tFAILED\tno notebooks/%s.ipynb\n' "$name" "$name" > "$WORK/results/$name.gpu.tsv"
+  fi
+done
+# By pid: a bare `wait` would also wait for the tee above, which never ends.
+[ ${#jobs_started[@]} -eq 0 ] || wait "${jobs_started[@]}"
+
+# 5. Summary, the archive, the exit status.
+write_summary_py "$WORK/summary.py"
+"$PYTHON" "$WORK/summary.py" "$WORK" > "$OUT/summary.txt"
+cp "$OUT/summary.txt" "$WORK/summary.txt"
+tar -czf "$OUT/gpu_check.tar.gz" -C "$WORK" summary.txt env.txt nb logs results 2>/dev/null
+say "finished; in $OUT: $(cd "$OUT" && echo *)"
+echo
 cat "$OUT/summary.txt"
-exit $status
+awk -F '\t' '$4 ~ /^FAILED/ { failed = 1 } END { exit failed }' "$WORK"/results/*.tsv
