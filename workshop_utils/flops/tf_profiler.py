@@ -42,10 +42,10 @@ def tf_profiler_flops(model: Any, input_shape: tuple | None = None) -> dict[str,
         flops = tf_profiler_flops(model); sum(v for k, v in flops.items() if k in TF_MAC_OP_TYPES)
     """
     import keras
-    import tensorflow as tf
 
     if keras.backend.backend() != "tensorflow":
         raise RuntimeError(f"tf_profiler_flops needs the TensorFlow backend; Keras uses {keras.backend.backend()!r}.")
+    import tensorflow as tf  # only now: on JAX or PyTorch TensorFlow may not be installed at all
     graph, shapes, _ = prepare(model, input_shape)
     if len(shapes) != 1:
         raise ValueError("tf_profiler_flops supports single-input models only.")
