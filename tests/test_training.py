@@ -11,7 +11,7 @@ import pytest
 from workshop_utils.data import Dataset
 from workshop_utils.settings import get_profile
 from workshop_utils.training import (
-    TRAINING_FLOPS_PER_FORWARD_FLOP, Throughput, TimeBudget, TrainResult, train_classifier)
+    TRAINING_FLOPS_PER_FORWARD_FLOP, Throughput, TimeBudget, TrainResult, train_classifier, validation_split)
 
 
 def quadrant_dataset(train: int = 384, test: int = 128, seed: int = 0) -> Dataset:
@@ -59,6 +59,19 @@ def test_trains_above_chance_and_reports_consistent_figures(data: Dataset) -> No
     assert "validation accuracy" in summary and "test accuracy" in summary
     assert result.as_row()["accuracy"] == result.test_accuracy
     assert result.as_row()["val_accuracy"] == result.val_accuracy
+
+
+def test_validation_split_is_the_split_train_classifier_validates_on(data: Dataset) -> None:
+    keras.utils.set_random_seed(0)
+    run = get_profile("ci").scaled(epochs=1, batch_size=32)
+    model = small_cnn()
+    result = train_classifier(model, data, run, progress=False, validation_fraction=0.25)
+    x_val, y_val = validation_split(data, run, validation_fraction=0.25)
+    assert len(x_val) == result.validation_samples == 96 and x_val.dtype == np.float32 and x_val.max() <= 1.0
+    accuracy = float(np.mean(np.argmax(model.predict(x_val, verbose=0), axis=-1) == y_val))
+    assert accuracy == pytest.approx(result.val_accuracy)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        validation_split(data, run, validation_fraction=0)
 
 
 def test_summary_says_when_no_speed_was_measured() -> None:

@@ -262,6 +262,34 @@ def _scaled_images(images: np.ndarray) -> np.ndarray:
     return images.astype("float32") / 255.0
 
 
+def _split_points(dataset: Dataset, run: RunProfile, validation_fraction: float) -> tuple[int, int]:
+    """(first validation index, end): the training images are ``[:split]``, the validation split ``[split:end]``."""
+    end = min(run.train_samples, len(dataset.x_train))
+    n_val = math.ceil(validation_fraction * end) if validation_fraction else 0
+    if n_val and end - n_val < 1:
+        raise ValueError(f"{dataset.name} has {end} training images: too few to hold out a validation split.")
+    return end - n_val, end
+
+
+def validation_split(
+    dataset: Dataset, run: RunProfile | None = None, validation_fraction: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
+    """The validation images (scaled to [0, 1]) and labels that :func:`train_classifier` holds out for ``run``.
+
+    Use it to evaluate a trained model again on the same split, e.g. after changing how it computes
+    (notebook 09 changes an ODE solver's steps after training).
+
+    Example::
+
+        x_val, y_val = validation_split(dataset, run)
+    """
+    run, dataset = _checked_run(run), _checked_dataset(dataset)
+    if isinstance(validation_fraction, bool) or not 0 < validation_fraction <= 0.5:
+        raise ValueError(f"validation_fraction must be a number in (0, 0.5], e.g. 0.1; got {validation_fraction!r}.")
+    split, end = _split_points(dataset, run, validation_fraction)
+    return _scaled_images(dataset.x_train[split:end]), dataset.y_train[split:end]
+
+
 def _checked_run(run: Any) -> RunProfile:
     """The run profile, or a TypeError that says what to pass."""
     from workshop_utils.settings import PROFILE_NAMES, RunProfile, get_profile
@@ -389,12 +417,9 @@ def train_classifier(
             f"build the model with classes={dataset.num_classes}."
         )
 
-    x_all = _scaled_images(dataset.x_train[: run.train_samples])
-    y_all = dataset.y_train[: run.train_samples]
-    n_val = math.ceil(validation_fraction * len(x_all)) if validation_fraction else 0
-    if n_val and len(x_all) - n_val < 1:
-        raise ValueError(f"{dataset.name} has {len(x_all)} training images: too few to hold out a validation split.")
-    split = len(x_all) - n_val
+    split, end = _split_points(dataset, run, validation_fraction)
+    n_val = end - split
+    x_all, y_all = _scaled_images(dataset.x_train[:end]), dataset.y_train[:end]
     x_train, y_train, x_val, y_val = x_all[:split], y_all[:split], x_all[split:], y_all[split:]
     x_test = _scaled_images(dataset.x_test[: run.test_samples])
     y_test = dataset.y_test[: run.test_samples]
