@@ -54,5 +54,14 @@ def test_bad_measurement_arguments():
         model_zoo.plot_macs_vs_latency([])
 
 
-def test_matmul_ceiling_is_positive():
+def test_matmul_and_conv_ceilings_are_positive():
     assert model_zoo.matmul_ceiling_gflops(size=128, repeats=2) > 0
+    assert model_zoo.conv_ceiling_gflops(batch=1, size=8, channels=16, repeats=2) > 0
+
+
+def test_compute_ceiling_is_the_better_of_matmul_and_conv(monkeypatch):
+    monkeypatch.setattr(model_zoo, "matmul_ceiling_gflops", lambda repeats: 200.0)
+    monkeypatch.setattr(model_zoo, "conv_ceiling_gflops", lambda repeats: 225.0)
+    assert model_zoo.compute_ceiling_gflops() == 225.0
+    monkeypatch.setattr(model_zoo, "conv_ceiling_gflops", lambda repeats: 150.0)
+    assert model_zoo.compute_ceiling_gflops() == 200.0
