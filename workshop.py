@@ -131,6 +131,8 @@ def command_execute(python: Path, args: argparse.Namespace) -> None:
         # Drop the saved widget state: with it, nbviewer/GitHub draw an empty widget instead of show_widget's PNG.
         # (nbclient's store_widget_state=False would do it, but it crashes on ipywidgets.interactive outputs.)
         run([python, "tools/nbbuild.py", "strip-widget-state", notebook])
+        # One output per cell's printed text, as JupyterLab shows it (per-print chunks each become a block on a slide).
+        run([python, "tools/nbbuild.py", "coalesce-streams", notebook])
 
 
 COMMANDS = {

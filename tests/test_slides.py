@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 
+import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -375,3 +376,16 @@ def test_fresh_progress_pattern_matches_a_new_bar_only() -> None:
     assert FRESH_PROGRESS_RE.search("  0%|          | 0/6 [00:00<?, ?it/s]")
     assert not FRESH_PROGRESS_RE.search("6/6 [00:51<00:00,  8.52s/epoch]")
     assert not FRESH_PROGRESS_RE.search("small_cnn: 6/6 epoch(s) in 50.8 s, stopped by the time budget")
+
+
+def test_nbbuild_coalesces_stream_chunks_without_changing_the_text(tmp_path: Path) -> None:
+    from tools import nbbuild
+
+    cell = nbbuild.code("for n in range(3): print(n)")
+    cell["outputs"] = [nbformat.v4.new_output("stream", name="stdout", text=f"{n}\n") for n in range(3)]
+    cell["outputs"].append(nbformat.v4.new_output("stream", name="stderr", text="warning\n"))
+    path = nbbuild.write_notebook(tmp_path / "s.ipynb", [nbbuild.md("# S"), cell])
+    assert nbbuild.main(["coalesce-streams", str(path)]) == 0
+    outputs = _read(path)["cells"][1]["outputs"]
+    assert [(o["name"], "".join(o["text"])) for o in outputs] == [("stdout", "0\n1\n2\n"), ("stderr", "warning\n")]
+    assert nbbuild.coalesce_streams(path) is False  # already joined

@@ -24,7 +24,10 @@ Example::
 
 Command line: ``python tools/nbbuild.py strip-widget-state notebooks/*.ipynb`` deletes the saved widget state
 (``metadata.widgets``), which ``jupyter nbconvert --execute`` stores and which makes nbviewer show an empty
-widget instead of ``show_widget``'s figure.
+widget instead of ``show_widget``'s figure. ``python tools/nbbuild.py coalesce-streams notebooks/*.ipynb`` joins
+consecutive stdout (or stderr) chunks of a cell into one output, as JupyterLab shows them: a cell that prints
+inside a slow loop is otherwise stored as one chunk per print, and each chunk becomes its own block, with margins,
+on the slide.
 """
 
 from __future__ import annotations
@@ -125,6 +128,25 @@ def strip_widget_state(path: str | Path) -> bool:
     return True
 
 
+def coalesce_streams(path: str | Path) -> bool:
+    """Join consecutive stream outputs of each code cell (nbconvert's ``CoalesceStreamsPreprocessor``); the text is
+    unchanged. True when the file changed.
+
+    Example: ``coalesce_streams("notebooks/09_extras.ipynb")``
+    """
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    path = Path(path)
+    notebook = nbformat.read(path, as_version=4)
+    before = nbformat.writes(notebook)
+    notebook, _ = CoalesceStreamsPreprocessor().preprocess(notebook, {})
+    after = nbformat.writes(notebook)
+    if after == before:
+        return False
+    path.write_text(after + "\n")
+    return True
+
+
 def write_notebook(path: str | Path, cells: list[nbformat.NotebookNode], title: str | None = None) -> Path:
     """Write the cells as a notebook with the Python 3 kernel and reveal.js settings for the decks."""
     if not cells or cells[0].cell_type != "markdown" or not cells[0].source.startswith("# "):
@@ -144,15 +166,20 @@ def write_notebook(path: str | Path, cells: list[nbformat.NotebookNode], title: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python tools/nbbuild.py strip-widget-state NOTEBOOK...``."""
+    """``python tools/nbbuild.py strip-widget-state|coalesce-streams NOTEBOOK...``."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
-    if len(args) < 2 or args[0] != "strip-widget-state":
-        print("usage: python tools/nbbuild.py strip-widget-state NOTEBOOK.ipynb ...", file=sys.stderr)
+    commands = {
+        "strip-widget-state": (strip_widget_state, "widget state removed", "no widget state"),
+        "coalesce-streams": (coalesce_streams, "stream outputs joined", "nothing to join"),
+    }
+    if len(args) < 2 or args[0] not in commands:
+        print(f"usage: python tools/nbbuild.py {'|'.join(commands)} NOTEBOOK.ipynb ...", file=sys.stderr)
         return 2
+    function, changed, unchanged = commands[args[0]]
     for name in args[1:]:
-        print(f"{name}: {'widget state removed' if strip_widget_state(name) else 'no widget state'}")
+        print(f"{name}: {changed if function(name) else unchanged}")
     return 0
 
 
