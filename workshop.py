@@ -5,10 +5,12 @@
     python3 workshop.py test      # set up (first time), run the unit tests and every notebook (nbval)
 
 More: ``doctor`` (the pre-workshop check), ``slides`` (offline reveal.js decks in build/slides),
-``execute NOTEBOOK...`` (re-run notebooks in place to refresh their stored outputs).
+``execute NOTEBOOK...`` (re-run notebooks in place to refresh their stored outputs), ``reference [NAME ...]``
+(the reference training runs, ``--list`` names them).
 
 Setup makes a virtual environment in ``.venv`` and installs ``requirements.txt`` into it; it is redone only when
-requirements.txt or pyproject.toml change. ``--no-venv`` uses the running Python instead (conda, Colab).
+requirements.txt or pyproject.toml change. ``--no-venv`` (before or after the command) uses the running Python
+instead (an active conda environment, Colab): no ``.venv`` is made and that environment's packages are used.
 Only the standard library is used here, because this runs before anything is installed.
 """
 
@@ -43,11 +45,25 @@ def requirements_digest() -> str:
 
 
 def run(command: list[str], **kwargs: object) -> None:
-    """Run a command, echoing it; stop with its exit status if it fails."""
+    """Run a command, echoing it; stop with its exit status if it fails.
+
+    Ctrl-C reaches the command too (same terminal), which handles it its own way (JupyterLab asks whether to shut
+    down): this waits for the command to end, then raises KeyboardInterrupt so that main() says what happened in
+    one line instead of a traceback.
+    """
     print("+", " ".join(str(part) for part in command), flush=True)
-    completed = subprocess.run([str(part) for part in command], cwd=ROOT, **kwargs)  # type: ignore[arg-type]
-    if completed.returncode != 0:
-        sys.exit(completed.returncode)
+    process = subprocess.Popen([str(part) for part in command], cwd=ROOT, **kwargs)  # type: ignore[arg-type]
+    interrupted = False
+    while True:
+        try:
+            returncode = process.wait()
+            break
+        except KeyboardInterrupt:
+            interrupted = True
+    if interrupted:
+        raise KeyboardInterrupt
+    if returncode != 0:
+        sys.exit(returncode)
 
 
 def check_python_version() -> None:
@@ -60,11 +76,31 @@ def check_python_version() -> None:
         )
 
 
+def workshop_utils_location(python: Path) -> Path | None:
+    """Where ``python`` imports workshop_utils from when started in notebooks/ (as Jupyter's kernel is); None if not."""
+    found = subprocess.run(
+        [str(python), "-c", "import workshop_utils; print(workshop_utils.__file__)"],
+        cwd=NOTEBOOKS, capture_output=True, text=True,
+    )
+    return Path(found.stdout.strip()).resolve().parent if found.returncode == 0 and found.stdout.strip() else None
+
+
+def has_working_pip(python: Path) -> bool:
+    """Whether the environment's pip runs (an interrupted venv creation can leave python without pip)."""
+    return subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True).returncode == 0
+
+
 def setup(use_venv: bool = True) -> Path:
-    """Create/refresh the environment and return the Python to run everything with."""
+    """Create/refresh the environment and return the Python to run everything with.
+
+    ``use_venv=False`` (``--no-venv``): the running Python and its environment as they are (conda, Colab). Nothing is
+    installed except this folder's workshop_utils (editable, no dependencies), and only if the environment does not
+    already import this copy of it.
+    """
     if not use_venv:
         python = Path(sys.executable)
-        run([python, "-m", "pip", "install", "-q", "-e", ".", "--no-deps"])
+        if workshop_utils_location(python) != ROOT / "workshop_utils":
+            run([python, "-m", "pip", "install", "-q", "-e", ".", "--no-deps"])
         return python
     check_python_version()
     python = venv_python()
@@ -72,15 +108,27 @@ def setup(use_venv: bool = True) -> Path:
     wanted = requirements_digest()
     if python.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
         return python
-    if not python.exists():
+    if not python.exists() or not has_working_pip(python):
         print(f"Creating the virtual environment in {VENV} ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        venv.EnvBuilder(with_pip=True, clear=VENV.exists()).create(VENV)
     print("Installing the pinned packages (first time: a few minutes, about 2 GB) ...", flush=True)
     run([python, "-m", "pip", "install", "-q", "--upgrade", "pip"])
     run([python, "-m", "pip", "install", "-q", "-r", "requirements.txt"])
     run([python, "-m", "pip", "install", "-q", "-e", ".", "--no-deps"])
     stamp.write_text(wanted)
     return python
+
+
+def check_backend(python: Path) -> None:
+    """Stop with one message if the Keras backend asked for (KERAS_BACKEND) is not installed in the environment.
+
+    Without this, JupyterLab opens and every notebook cell fails with ModuleNotFoundError; the message names the
+    requirements file to install (requirements-jax.txt, requirements-torch.txt). The check itself lives in
+    workshop_utils.doctor (one place), and imports nothing heavy.
+    """
+    completed = subprocess.run([str(python), "-m", "workshop_utils", "check-backend"], cwd=ROOT)
+    if completed.returncode != 0:
+        sys.exit(completed.returncode)
 
 
 def quiet_tensorflow_env(**extra: str) -> dict[str, str]:
@@ -105,7 +153,7 @@ def command_test(python: Path, args: argparse.Namespace) -> None:
     options = [arg for arg in args.extra if arg not in paths]
     run(
         [python, "-m", "pytest", *(paths or ["tests", "notebooks"]), "--nbval-lax", "--nbval-current-env",
-         "--nbval-sanitize-with", "notebooks/nbval_sanitize.cfg", "--nbval-cell-timeout=600",
+         "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "--nbval-cell-timeout=600",
          "-p", "no:cacheprovider", "--durations=15", *options],
         env=env,
     )
@@ -135,25 +183,57 @@ def command_execute(python: Path, args: argparse.Namespace) -> None:
         run([python, "tools/nbbuild.py", "coalesce-streams", notebook])
 
 
+def command_reference(python: Path, args: argparse.Namespace) -> None:
+    # The reference training runs (workshop_utils.reference_runs): NAME ... picks runs, --seeds N, --list names
+    # them. Same environment as `execute`: real outputs, so the cpu profile unless WORKSHOP_PROFILE says otherwise.
+    env = quiet_tensorflow_env(WORKSHOP_PROFILE=os.environ.get("WORKSHOP_PROFILE", "cpu"))
+    run([python, "-m", "workshop_utils.reference_runs", *args.extra], env=env)
+
+
 COMMANDS = {
     "lab": (command_lab, "set up and open JupyterLab on notebooks/"),
     "test": (command_test, "set up and run every test: unit tests and nbval over every notebook"),
     "doctor": (command_doctor, "check this machine for the workshop"),
     "slides": (command_slides, "build offline reveal.js decks into build/slides"),
     "execute": (command_execute, "re-run notebooks in place to refresh stored outputs (default: all)"),
+    "reference": (command_reference, "reference training runs: [NAME ...] [--seeds N] [--list]"),
 }
+# Commands that run Keras code and so need the Keras backend installed; doctor reports it in its own table.
+NEEDS_BACKEND = ("lab", "test", "execute", "reference")
+NO_VENV = "--no-venv"
+INTERRUPTED_SETUP = (
+    "\nSetup was interrupted. Nothing is broken: run the same command again and setup picks up where it stopped."
+)
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The command, --no-venv wherever it is typed (it is never passed on to pytest or Jupyter), and the rest."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("command", choices=COMMANDS, help="; ".join(f"{k}: {v[1]}" for k, v in COMMANDS.items()))
-    parser.add_argument("--no-venv", action="store_true", help="use this Python instead of .venv (conda, Colab)")
+    parser.add_argument(NO_VENV, action="store_true",
+                        help="use the active environment (conda, Colab) instead of .venv; before or after the command")
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="passed on (pytest args, notebook paths, ...)")
-    args = parser.parse_args(argv)
-    python = setup(use_venv=not args.no_venv)
-    COMMANDS[args.command][0](python, args)
+    args = parser.parse_args([arg for arg in argv if arg != NO_VENV])
+    args.no_venv = NO_VENV in argv
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        python = setup(use_venv=not args.no_venv)
+    except KeyboardInterrupt:
+        print(INTERRUPTED_SETUP, file=sys.stderr)
+        sys.exit(130)
+    try:
+        if args.command in NEEDS_BACKEND:
+            check_backend(python)
+        COMMANDS[args.command][0](python, args)
+    except KeyboardInterrupt:
+        print(f"\nStopped (Ctrl-C): workshop.py {args.command}.", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

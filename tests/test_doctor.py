@@ -89,3 +89,41 @@ def test_doctor_output_has_no_tensorflow_log_lines() -> None:
     output = done.stdout + done.stderr
     assert "checks:" in done.stdout and done.stdout.lstrip().startswith("check")
     assert "absl::InitializeLog" not in output and "oneDNN" not in output, output[:500]
+
+
+@pytest.mark.parametrize(("backend", "requirements"), [("jax", "requirements-jax.txt"), ("torch", "requirements-torch.txt")])
+def test_missing_backend_names_its_requirements_file_and_nothing_else_fails_for_it(
+    monkeypatch: pytest.MonkeyPatch, backend: str, requirements: str
+) -> None:
+    real_find_spec = doctor.importlib.util.find_spec
+    monkeypatch.setattr(doctor.importlib.util, "find_spec",
+                        lambda name, *rest: None if name == backend else real_find_spec(name, *rest))
+    monkeypatch.setenv("KERAS_BACKEND", backend)
+    result = doctor.check_backend()
+    assert result.status == FAIL and result.name == f"backend ({backend})"
+    assert f"KERAS_BACKEND={backend}" in result.found and f"install -r {requirements}" in result.fix
+    assert "unset KERAS_BACKEND" in result.fix
+    # the whole table: one FAIL for the backend, no "not importable" Keras line, no crashed profile check
+    results = doctor.run_checks((doctor.check_python, doctor.check_backend, doctor.check_keras, doctor.check_gpu,
+                                 doctor.check_disk, doctor.check_dataset, doctor.check_profile))
+    names = [check.name for check in results]
+    assert "Keras" not in names and "run profile" not in names and "offline dataset" not in names
+    assert not any("crashed" in check.found for check in results)
+    assert [check.name for check in results if check.status == FAIL] == [f"backend ({backend})"]
+    assert results[-1].name == "not checked" and "Keras" in results[-1].found
+    assert doctor.backend_message() == f"{result.found}. Fix: {result.fix}."
+
+
+def test_backend_from_keras_json_is_the_one_checked(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "keras.json").write_text('{"backend": "jax", "floatx": "float32"}')
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert doctor.configured_backend() == ("jax", str(tmp_path / "keras.json"))
+    monkeypatch.setenv("KERAS_BACKEND", "torch")  # the variable wins, as in Keras
+    assert doctor.configured_backend() == ("torch", "KERAS_BACKEND")
+
+
+def test_unknown_backend_fails_with_the_names_to_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KERAS_BACKEND", "pytorch")
+    result = doctor.check_backend()
+    assert result.status == FAIL and "pytorch" in result.found and "jax or torch" in result.fix

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
+import json
 import os
 import platform
 import re
@@ -25,6 +27,12 @@ from pathlib import Path
 PASS, WARN, FAIL = "pass", "warn", "fail"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INSTALL_FIX = "run `python3 workshop.py lab` (or `pip install -r requirements.txt`) in the workshop folder"
+# The Keras backends the workshop runs on: the package each needs and the requirements file that installs it.
+BACKENDS = {
+    "tensorflow": ("tensorflow", "requirements.txt"),
+    "jax": ("jax", "requirements-jax.txt"),
+    "torch": ("torch", "requirements-torch.txt"),
+}
 
 
 @dataclass(frozen=True)
@@ -73,13 +81,79 @@ def check_keras() -> Check:
     return Check("Keras", PASS, f"{version}, backend {keras.config.backend()}")
 
 
+def configured_backend() -> tuple[str, str]:
+    """The Keras backend Keras will load, and where that was said (as Keras decides: variable, then keras.json).
+
+    Example::
+
+        configured_backend()  # ("tensorflow", "the default")
+    """
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"], "KERAS_BACKEND"
+    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
+    try:
+        backend = json.loads(config.read_text()).get("backend")
+    except (OSError, ValueError, AttributeError):
+        backend = None
+    if backend:
+        return str(backend), str(config)
+    return "tensorflow", "the default"
+
+
+def _pip_command() -> str:
+    """How to call this environment's pip, as the user would type it in the workshop folder."""
+    if Path(sys.prefix).resolve() == (REPO_ROOT / ".venv").resolve():
+        return r".venv\Scripts\python -m pip" if os.name == "nt" else ".venv/bin/python -m pip"
+    return "python -m pip"
+
+
+def backend_problem() -> tuple[str, str] | None:
+    """Why the configured Keras backend cannot load, as (what was found, the fix); None when its package is there.
+
+    Checks only that the backend's package can be found (nothing is imported), so it is instant: ``workshop.py``
+    runs it before anything else, and the doctor before every check that imports Keras.
+
+    Example::
+
+        problem = backend_problem()  # ("KERAS_BACKEND=jax, but jax is not installed", "... requirements-jax.txt")
+    """
+    backend, source = configured_backend()
+    said = f"KERAS_BACKEND={backend}" if source == "KERAS_BACKEND" else f"backend {backend!r} ({source})"
+    if backend not in BACKENDS:
+        where = "unset KERAS_BACKEND" if source == "KERAS_BACKEND" else f"edit {source}"
+        return (f"{said} is not a backend the workshop runs on",
+                f"{where} (TensorFlow) or set it to jax or torch")
+    package, requirements = BACKENDS[backend]
+    if importlib.util.find_spec(package) is not None:
+        return None
+    if backend == "tensorflow":
+        return f"TensorFlow ({said}) is not installed in this environment", INSTALL_FIX
+    undo = "unset KERAS_BACKEND" if source == "KERAS_BACKEND" else f"remove the backend line of {source}"
+    return (f"{said}, but {package} is not installed in this environment ({sys.prefix})",
+            f"`{_pip_command()} install -r {requirements}` in the workshop folder, or {undo} to use TensorFlow")
+
+
+def backend_message() -> str | None:
+    """:func:`backend_problem` as one line for a terminal; None when the backend's package is installed.
+
+    Example::
+
+        python -m workshop_utils check-backend   # prints this and exits 1 when there is a problem
+    """
+    problem = backend_problem()
+    return None if problem is None else f"{problem[0]}. Fix: {problem[1]}."
+
+
 def check_backend() -> Check:
     """The Keras backend's own package (TensorFlow by default) imports and runs one op."""
-    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend, backend)
-    version = _version(module)
+    backend, _ = configured_backend()
+    problem = backend_problem()
+    if problem is not None:
+        return Check(f"backend ({backend})", FAIL, *problem)
+    version = _version(BACKENDS[backend][0])
     if version is None:
-        return Check(f"backend ({backend})", FAIL, "not importable", INSTALL_FIX)
+        return Check(f"backend ({backend})", FAIL, "installed but not importable",
+                     f"reinstall it: `{_pip_command()} install --force-reinstall -r {BACKENDS[backend][1]}`")
     try:
         import keras
 
@@ -200,26 +274,40 @@ def check_profile() -> Check:
         return Check("run profile", FAIL, str(error), "unset WORKSHOP_PROFILE or set it to ci, cpu or gpu")
 
 
+# The backend first: when its package is missing, the checks that import Keras are not run (they would only repeat
+# the same failure as "not importable" and "check crashed" lines, each with a fix that does not help).
 CHECKS: tuple[Callable[[], Check], ...] = (
-    check_python, check_keras, check_backend, check_gpu, check_jupyterlab, check_widgets, check_graphviz,
+    check_python, check_backend, check_keras, check_gpu, check_jupyterlab, check_widgets, check_graphviz,
     check_memory, check_disk, check_dataset, check_profile,
 )
+NEEDS_KERAS: dict[Callable[[], Check], str] = {
+    check_keras: "Keras", check_gpu: "GPU", check_dataset: "offline dataset", check_profile: "run profile",
+}
 
 
 def run_checks(checks: tuple[Callable[[], Check], ...] | None = None) -> list[Check]:
     """Run every check; a check that crashes becomes a failed line instead of stopping the doctor.
 
+    When the Keras backend's package is missing, the checks that import Keras are left out and one line says so.
+
     Example::
 
         failed = [c for c in run_checks() if c.status == "fail"]
     """
-    results = []
-    for check in CHECKS if checks is None else checks:
+    checks = CHECKS if checks is None else checks
+    results, notes = [], []
+    if check_backend in checks and backend_problem() is not None:
+        skipped = [check for check in checks if check in NEEDS_KERAS]
+        checks = tuple(check for check in checks if check not in NEEDS_KERAS)
+        if skipped:
+            names = ", ".join(NEEDS_KERAS[check] for check in skipped)
+            notes.append(Check("not checked", WARN, f"{names}: they need the backend above"))
+    for check in checks:
         try:
             results.append(check())
         except Exception as error:
             results.append(Check(check.__name__.removeprefix("check_"), FAIL, f"check crashed: {error}"))
-    return results
+    return results + notes
 
 
 def format_table(results: list[Check]) -> str:
