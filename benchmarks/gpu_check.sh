@@ -61,9 +61,36 @@ def text_of(output):
     return text if isinstance(text, str) else "".join(text)
 
 
-def reported_lines(notebook):
+def ran_in_this_run(notebook):
+    """(code cells, cells this run started, cells it finished), from the driver's record; None without one.
+
+    The driver clears every code cell's outputs before executing and records each cell nbclient starts and
+    finishes, so a notebook stopped at cell 12 cannot pass off the stored outputs of cells 13+ as this run's."""
+    record = notebook.get("metadata", {}).get("gpu_check")
+    if not isinstance(record, dict) or "code_cells" not in record:
+        return None
+    return (list(record.get("code_cells", [])), set(record.get("started", [])), set(record.get("finished", [])))
+
+
+def spans(indices):
+    """[3, 4, 5, 9] -> '#3-5, #9'."""
+    parts, indices = [], sorted(indices)
+    start = previous = None
+    for index in indices + [None]:
+        if start is not None and (index is None or index != previous + 1):
+            parts.append(f"#{start}" if start == previous else f"#{start}-{previous}")
+            start = None
+        if index is not None and start is None:
+            start = index
+        previous = index
+    return ", ".join(parts)
+
+
+def reported_lines(notebook, cells):
     lines, seen = [], set()
-    for cell in notebook.get("cells", []):
+    for index, cell in enumerate(notebook.get("cells", [])):
+        if index not in cells:
+            continue
         for output in cell.get("outputs", []):
             block = text_of(output).splitlines()
             index = 0
@@ -88,9 +115,11 @@ def when(stamp):
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-def slowest_cells(notebook, count=3):
+def slowest_cells(notebook, cells, count=3):
     timed = []
     for index, cell in enumerate(notebook.get("cells", [])):
+        if index not in cells:
+            continue
         execution = cell.get("metadata", {}).get("execution", {})
         start = execution.get("iopub.execute_input") or execution.get("shell.execute_reply.started")
         end = execution.get("shell.execute_reply")
@@ -112,16 +141,27 @@ for name, profile, seconds, status, detail in rows:
     executed = work / "nb" / f"{name}.{profile}.ipynb"
     if executed.is_file():
         notebook = json.loads(executed.read_text())
-        lines = reported_lines(notebook)
-        for line in lines[:MAX_LINES]:
-            print(f"  {line.strip()}")
-        if len(lines) > MAX_LINES:
-            print(f"  ... and {len(lines) - MAX_LINES} more such lines in the executed notebook")
-        if not lines:
-            print("  (no accuracy or images/s line)")
-        slow = slowest_cells(notebook)
-        if slow:
-            print(f"  slowest cells: {slow}")
+        record = ran_in_this_run(notebook)
+        if record is None:
+            print("  (no record of which cells this run executed: its outputs are not quoted)")
+        else:
+            code_cells, started, finished = record
+            lines = reported_lines(notebook, started)
+            for line in lines[:MAX_LINES]:
+                print(f"  {line.strip()}")
+            if len(lines) > MAX_LINES:
+                print(f"  ... and {len(lines) - MAX_LINES} more such lines in the executed notebook")
+            if not lines:
+                print("  (no accuracy or images/s line in the cells this run executed)")
+            unfinished = sorted(started - finished)
+            if unfinished:
+                print(f"  stopped in cell {spans(unfinished)}")
+            not_run = [index for index in code_cells if index not in started]
+            if not_run:
+                print(f"  cells that did not run: {spans(not_run)} ({len(not_run)} of {len(code_cells)} code cells)")
+            slow = slowest_cells(notebook, started)
+            if slow:
+                print(f"  slowest cells: {slow}")
     else:
         print("  (no executed notebook)")
     log = work / "logs" / f"{name}.{profile}.log"
@@ -135,6 +175,93 @@ for name, profile, seconds, status, detail in rows:
 PY
 }
 
+# The driver: one notebook through nbclient until a deadline (epoch seconds); the executed copy is written even
+# when it fails or times out, with a status line "ok" / "FAILED<TAB>where" / "timed out<TAB>where".
+write_driver_py() {
+  cat > "$1" <<'PY'
+import os, sys, time, traceback
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+source, target, deadline, status_path, pid_path = sys.argv[1:6]
+deadline = float(deadline)
+notebook = nbformat.read(source, as_version=4)
+code_cells = [index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+current = {"index": None}
+# Only this run's outputs: clear every code cell's stored outputs, count and timings first (a cell this run never
+# reaches stays empty), and record which cells nbclient starts and finishes (the summary quotes only those).
+for cell in notebook.cells:
+    if cell.cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
+        cell.metadata.pop("execution", None)
+record = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+          "profile": os.environ.get("WORKSHOP_PROFILE", ""),
+          "code_cells": [index for index in code_cells if notebook.cells[index].source.strip()],
+          "started": [], "finished": []}  # stored in the notebook's metadata when it is written
+
+
+def on_notebook_start(**_):  # the kernel runs in its own session: the shell kills it by this pid if we cannot
+    process = getattr(getattr(client.km, "provisioner", None), "process", None)
+    if process is not None:
+        with open(pid_path, "w") as file:
+            file.write(str(process.pid))
+
+
+def on_cell_start(cell=None, cell_index=None, **_):
+    if cell is not None and cell.cell_type == "code":
+        current["index"] = cell_index
+        print(f"{time.strftime('%H:%M:%S')} cell {cell_index} ({deadline - time.time():.0f} s left)", flush=True)
+
+
+def on_cell_execute(cell=None, cell_index=None, **_):  # a non-empty code cell about to be sent to the kernel
+    record["started"].append(cell_index)
+
+
+def on_cell_executed(cell=None, cell_index=None, **_):  # its reply came back (also when it raised)
+    record["finished"].append(cell_index)
+
+
+def where():
+    index = current["index"]
+    if index is None:
+        return "before the first cell"
+    return f"cell {index}, code cell {code_cells.index(index) + 1} of {len(code_cells)}"
+
+
+client = NotebookClient(notebook, kernel_name="python3", timeout=None, startup_timeout=180,
+                        resources={"metadata": {"path": os.path.dirname(os.path.abspath(source))}},
+                        on_notebook_start=on_notebook_start, on_cell_start=on_cell_start,
+                        on_cell_execute=on_cell_execute, on_cell_executed=on_cell_executed)
+client.timeout_func = lambda cell: max(1, int(deadline - time.time()))  # 0 would mean "no limit"
+status, detail = "ok", ""
+try:
+    client.execute()
+except CellTimeoutError:
+    status, detail = "timed out", where()
+except DeadKernelError:
+    status, detail = ("timed out" if time.time() >= deadline - 2 else "FAILED"), f"kernel died in {where()}"
+except CellExecutionError as error:
+    message = (str(getattr(error, "evalue", "")) or str(error)).strip().splitlines()
+    status, detail = "FAILED", f"{where()}: {getattr(error, 'ename', type(error).__name__)}: {message[0] if message else ''}"
+    print(error, flush=True)
+except BaseException as error:  # noqa: BLE001 - reported, and the partial notebook still written
+    status, detail = "FAILED", f"{where()}: {type(error).__name__}: {error}"
+    traceback.print_exc()
+finally:
+    notebook.metadata["gpu_check"] = record
+    nbformat.write(notebook, target)
+    with open(status_path, "w") as file:
+        file.write(f"{status}\t{' '.join(detail.split())[:300]}\n")  # one line, no tabs in the detail
+    print(f"{status} {detail}", flush=True)
+PY
+}
+
+if [ "${1:-}" = "--write-helpers" ]; then  # for the tests: the driver and the summary as files in DIR
+  [ -d "${2:-}" ] || { echo "usage: $0 --write-helpers DIR" >&2; exit 2; }
+  write_driver_py "$2/run_notebook.py" && write_summary_py "$2/summary.py"
+  exit $?
+fi
 if [ "${1:-}" = "--summarize" ]; then
   [ -d "${2:-}" ] || { echo "usage: $0 --summarize WORKDIR" >&2; exit 2; }
   write_summary_py "${TMPDIR:-/tmp}/gpu_check_summary.$$.py"
@@ -209,65 +336,8 @@ if missing:
 PY
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | tee -a "$WORK/env.txt"
 
-# The driver: one notebook through nbclient until a deadline (epoch seconds); the executed copy is written even
-# when it fails or times out, with a status line "ok" / "FAILED<TAB>where" / "timed out<TAB>where".
-cat > "$WORK/run_notebook.py" <<'PY'
-import os, sys, time, traceback
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-source, target, deadline, status_path, pid_path = sys.argv[1:6]
-deadline = float(deadline)
-notebook = nbformat.read(source, as_version=4)
-code_cells = [index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
-current = {"index": None}
-
-
-def on_notebook_start(**_):  # the kernel runs in its own session: the shell kills it by this pid if we cannot
-    process = getattr(getattr(client.km, "provisioner", None), "process", None)
-    if process is not None:
-        with open(pid_path, "w") as file:
-            file.write(str(process.pid))
-
-
-def on_cell_start(cell=None, cell_index=None, **_):
-    if cell is not None and cell.cell_type == "code":
-        current["index"] = cell_index
-        print(f"{time.strftime('%H:%M:%S')} cell {cell_index} ({deadline - time.time():.0f} s left)", flush=True)
-
-
-def where():
-    index = current["index"]
-    if index is None:
-        return "before the first cell"
-    return f"cell {index}, code cell {code_cells.index(index) + 1} of {len(code_cells)}"
-
-
-client = NotebookClient(notebook, kernel_name="python3", timeout=None, startup_timeout=180,
-                        resources={"metadata": {"path": os.path.dirname(os.path.abspath(source))}},
-                        on_notebook_start=on_notebook_start, on_cell_start=on_cell_start)
-client.timeout_func = lambda cell: max(1, int(deadline - time.time()))  # 0 would mean "no limit"
-status, detail = "ok", ""
-try:
-    client.execute()
-except CellTimeoutError:
-    status, detail = "timed out", where()
-except DeadKernelError:
-    status, detail = ("timed out" if time.time() >= deadline - 2 else "FAILED"), f"kernel died in {where()}"
-except CellExecutionError as error:
-    message = (str(getattr(error, "evalue", "")) or str(error)).strip().splitlines()
-    status, detail = "FAILED", f"{where()}: {getattr(error, 'ename', type(error).__name__)}: {message[0] if message else ''}"
-    print(error, flush=True)
-except BaseException as error:  # noqa: BLE001 - reported, and the partial notebook still written
-    status, detail = "FAILED", f"{where()}: {type(error).__name__}: {error}"
-    traceback.print_exc()
-finally:
-    nbformat.write(notebook, target)
-    with open(status_path, "w") as file:
-        file.write(f"{status}\t{' '.join(detail.split())[:300]}\n")  # one line, no tabs in the detail
-    print(f"{status} {detail}", flush=True)
-PY
+write_driver_py "$WORK/run_notebook.py"
 
 # One notebook in one profile, ending by min(now + NB_TIMEOUT_S, phase end); appends its row to results/.
 run_one() {

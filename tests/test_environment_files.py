@@ -79,8 +79,10 @@ def test_gpu_check_summary_reports_each_run_and_its_training_lines(tmp_path: Pat
     (tmp_path / "results" / "00_welcome.ci.tsv").write_text("00_welcome\tci\t12\tok\n")
     (tmp_path / "results" / "07_resnet.gpu.tsv").write_text("07_resnet\tgpu\t440\ttimed out\tat cell 44\n")
     line = "small_cnn: validation accuracy 72.2% (1,000 held-out training images), 3,137 images/s"
-    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "source": "",
-                           "outputs": [{"output_type": "stream", "name": "stdout", "text": line + "\n"}]}]}
+    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "source": "print(line)",
+                           "outputs": [{"output_type": "stream", "name": "stdout", "text": line + "\n"}]}],
+                # the driver's record of what this run executed: only those cells' outputs are quoted
+                "metadata": {"gpu_check": {"code_cells": [0], "started": [0], "finished": [0]}}}
     (tmp_path / "nb" / "00_welcome.ci.ipynb").write_text(json.dumps(notebook))
     result = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_check.sh"), "--summarize", str(tmp_path)],
                             capture_output=True, text=True, timeout=60)
