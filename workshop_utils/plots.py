@@ -205,7 +205,9 @@ def plot_feature_maps(
         ) from None
     batch = np.asarray(image)[None]
     batch = batch.astype("float32") / 255.0 if batch.dtype == np.uint8 else batch.astype("float32")
-    maps = np.asarray(probe(batch))[0]
+    import keras  # local: keep `import workshop_utils.plots` light
+
+    maps = keras.ops.convert_to_numpy(probe(batch))[0]  # np.asarray fails on torch tensors that track gradients
     if maps.ndim != 3:
         raise ValueError(f"layer {layer_name!r} outputs shape {maps.shape}, not (height, width, channels).")
     count = min(max_maps, maps.shape[-1])

@@ -149,9 +149,9 @@ def _copy_convs(source: Any, target: Any) -> None:
     source_convs = [op for op in _operations(source) if isinstance(op, keras.layers.Conv2D)]
     target_convs = [op for op in _operations(target) if isinstance(op, keras.layers.Conv2D)]
     for mine, theirs in zip(source_convs, target_convs):
-        weights = [np.asarray(mine.kernel)]
+        weights = [keras.ops.convert_to_numpy(mine.kernel)]
         if theirs.use_bias:
-            weights.append(np.asarray(mine.bias) if mine.use_bias else np.zeros(_kernel(mine)[-1], "float32"))
+            weights.append(keras.ops.convert_to_numpy(mine.bias) if mine.use_bias else np.zeros(_kernel(mine)[-1], "float32"))
         theirs.set_weights(weights)
 
 
@@ -240,12 +240,12 @@ def _compare_block(model: Any, case: tuple[int, int, int, int], rng: np.random.G
 
     height, channels, num_layers, growth = case
     images = rng.normal(size=(2, height, height, channels)).astype("float32")
-    got = np.asarray(model(images, training=False))
+    got = keras.ops.convert_to_numpy(model(images, training=False))  # np.asarray fails on torch tensors
     for new_first in (False, True):
         inputs = keras.Input((height, height, channels))
         reference = keras.Model(inputs, _reference_block(inputs, num_layers, growth, new_first))
         _copy_convs(model, reference)
-        if _close(got, np.asarray(reference(images, training=False))):
+        if _close(got, keras.ops.convert_to_numpy(reference(images, training=False))):
             if new_first:
                 raise Hint("Your block concatenates [new, x]; the paper and Keras keep the order [x0, x1, ..., "
                            "x_l-1]: layers.Concatenate()([x, new]). (The order does not change what the network "
@@ -368,7 +368,8 @@ def check_transition(transition: Callable[..., Any], growth_rate: int | None = N
             reference = keras.Model(inputs, _reference_transition(inputs, compression))
             _copy_convs(model, reference)
             images = rng.normal(size=(2, height, height, channels)).astype("float32")
-            if not _close(np.asarray(model(images, training=False)), np.asarray(reference(images, training=False))):
+            if not _close(keras.ops.convert_to_numpy(model(images, training=False)),
+                          keras.ops.convert_to_numpy(reference(images, training=False))):
                 raise Hint("The structure is right but the numbers differ from the reference: BN -> ReLU -> "
                            "Conv2D(filters, 1, use_bias=False) -> AveragePooling2D(2, strides=2).",
                            mistake="values", case=case)

@@ -177,12 +177,12 @@ def _compare_numbers(model: Any, widths: InceptionWidths, input_shape: tuple[int
                 for layer in reference.layers if isinstance(layer, keras.layers.Conv2D)}
     for layer in model.layers:
         if isinstance(layer, keras.layers.Conv2D):
-            kernel = np.asarray(layer.kernel)
-            bias = np.asarray(layer.bias) if layer.use_bias else np.zeros(kernel.shape[-1], "float32")
+            kernel = keras.ops.convert_to_numpy(layer.kernel)
+            bias = keras.ops.convert_to_numpy(layer.bias) if layer.use_bias else np.zeros(kernel.shape[-1], "float32")
             by_shape[tuple(kernel.shape)].set_weights([kernel, bias])
     images = rng.normal(size=(2, *input_shape)).astype("float32")
-    expected = np.asarray(reference(images, training=False))
-    got = np.asarray(model(images, training=False))
+    expected = keras.ops.convert_to_numpy(reference(images, training=False))  # np.asarray fails on torch tensors
+    got = keras.ops.convert_to_numpy(model(images, training=False))
     tolerance = 1e-2 * (np.abs(expected).max() + 1e-6)  # batch norm at initialisation scales by 1/sqrt(1 + eps)
 
     def close(a: np.ndarray, b: np.ndarray) -> bool:

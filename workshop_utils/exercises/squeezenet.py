@@ -133,7 +133,7 @@ def _check_case(fire_module: Callable[..., Any], case: tuple[int, ...], rng: np.
 
     # Numbers: the attendee's weights in the reference and in variants with one mistake each.
     images = rng.normal(size=(2, height, width, channels)).astype("float32")
-    got = np.asarray(model(images))
+    got = keras.ops.convert_to_numpy(model(images))  # np.asarray fails on torch tensors
     weights = [squeeze_conv.get_weights(), conv_1x1.get_weights(), conv_3x3.get_weights()]
 
     def run_variant(**switches: Any) -> np.ndarray:
@@ -141,7 +141,7 @@ def _check_case(fire_module: Callable[..., Any], case: tuple[int, ...], rng: np.
         variant = keras.Model(variant_inputs, _reference(variant_inputs, squeeze, expand_1x1, expand_3x3, **switches))
         for conv_name, values in zip(("ref_squeeze1x1", "ref_expand1x1", "ref_expand3x3"), weights):
             variant.get_layer(conv_name).set_weights(values)
-        return np.asarray(variant(images))
+        return keras.ops.convert_to_numpy(variant(images))
 
     if np.allclose(got, run_variant(), atol=1e-5):
         return

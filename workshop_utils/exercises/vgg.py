@@ -238,7 +238,7 @@ def _compare_numbers(model: Any, size: int, channels: int, filters: int, convs: 
     import keras
 
     images = rng.normal(size=(2, size, size, channels)).astype("float32")
-    got = np.asarray(model(images, training=False))
+    got = keras.ops.convert_to_numpy(model(images, training=False))  # np.asarray fails on torch tensors
     weights = [layer.get_weights() for layer in _layers_of(model, "Conv2D")]
 
     def run(block: Callable[[Any], Any]) -> np.ndarray:
@@ -246,7 +246,7 @@ def _compare_numbers(model: Any, size: int, channels: int, filters: int, convs: 
         reference = keras.Model(inputs, block(inputs))
         for layer, values in zip(_layers_of(reference, "Conv2D"), weights):
             layer.set_weights(values)
-        return np.asarray(reference(images, training=False))
+        return keras.ops.convert_to_numpy(reference(images, training=False))
 
     def close(a: np.ndarray, b: np.ndarray) -> bool:
         return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-4, atol=1e-4 * (np.abs(b).max() + 1e-6)))
