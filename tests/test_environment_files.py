@@ -63,6 +63,37 @@ def test_jax_extra_is_pinned_and_run_by_ci() -> None:
     assert "KERAS_BACKEND=jax python3 workshop.py test notebooks" in readme  # the documented variant CI runs
 
 
+def _torch_notebooks() -> list[str]:
+    """The notebooks .ci/run's torch part runs (its torch_notebooks list)."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    start = ci.index('torch_notebooks="') + len('torch_notebooks="')
+    return ci[start:ci.index('"', start)].split()
+
+
+def test_torch_extra_is_pinned_and_run_by_ci_as_the_readme_says() -> None:
+    lines = [line.strip() for line in (ROOT / "requirements-torch.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines == ["torch==2.13.0"], lines
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "requirements-torch.txt" in ci and "KERAS_BACKEND=torch python3 workshop.py test $torch_notebooks" in ci
+    notebooks = _torch_notebooks()
+    assert notebooks and all((ROOT / notebook).exists() for notebook in notebooks), notebooks
+    # The README prints the same command with the same notebooks, so what it promises is what CI runs.
+    readme = (ROOT / "README.md").read_text()
+    command = "KERAS_BACKEND=torch python3 workshop.py test " + " ".join(notebooks)
+    assert command in " ".join(readme.replace("\\\n", " ").split()), command  # lines joined as the shell does
+    for name in sorted(path.stem for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        if f"notebooks/{name}.ipynb" not in notebooks:  # a notebook left out must be named, with the reason
+            assert f"`{name}`" in readme, f"README must say why {name} is not run on torch"
+
+
+def test_ci_parts_each_run_alone() -> None:
+    result = subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    bad = subprocess.run(["bash", str(ROOT / ".ci" / "run"), "tensorflw"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "all|tensorflow|jax|torch" in bad.stderr
+
+
 def test_gpu_check_script_runs_every_notebook_on_jax_in_the_ci_and_gpu_profiles() -> None:
     script = (ROOT / "benchmarks" / "gpu_check.sh").read_text()
     assert "export KERAS_BACKEND=jax" in script and "WORKSHOP_PROFILE=$profile" in script

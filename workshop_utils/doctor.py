@@ -127,7 +127,7 @@ def backend_problem() -> tuple[str, str] | None:
     if importlib.util.find_spec(package) is not None:
         return None
     if backend == "tensorflow":
-        return f"TensorFlow ({said}) is not installed in this environment", INSTALL_FIX
+        return f"TensorFlow is not installed in this environment ({sys.prefix})", INSTALL_FIX
     undo = "unset KERAS_BACKEND" if source == "KERAS_BACKEND" else f"remove the backend line of {source}"
     return (f"{said}, but {package} is not installed in this environment ({sys.prefix})",
             f"`{_pip_command()} install -r {requirements}` in the workshop folder, or {undo} to use TensorFlow")
