@@ -90,6 +90,15 @@ def has_working_pip(python: Path) -> bool:
     return subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True).returncode == 0
 
 
+def install_this_package(python: Path) -> None:
+    """workshop_utils from this folder, editable, into the environment of ``python`` (no dependencies).
+
+    PYTHONWARNINGS=ignore hides setuptools' build-time notice about editable installs (a dozen lines of stars that
+    say nothing about this folder); pip's errors still show.
+    """
+    run([python, "-m", "pip", "install", "-q", "-e", ".", "--no-deps"], env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
 def setup(use_venv: bool = True) -> Path:
     """Create/refresh the environment and return the Python to run everything with.
 
@@ -100,7 +109,7 @@ def setup(use_venv: bool = True) -> Path:
     if not use_venv:
         python = Path(sys.executable)
         if workshop_utils_location(python) != ROOT / "workshop_utils":
-            run([python, "-m", "pip", "install", "-q", "-e", ".", "--no-deps"])
+            install_this_package(python)
         return python
     check_python_version()
     python = venv_python()
@@ -114,7 +123,7 @@ def setup(use_venv: bool = True) -> Path:
     print("Installing the pinned packages (first time: a few minutes, about 2 GB) ...", flush=True)
     run([python, "-m", "pip", "install", "-q", "--upgrade", "pip"])
     run([python, "-m", "pip", "install", "-q", "-r", "requirements.txt"])
-    run([python, "-m", "pip", "install", "-q", "-e", ".", "--no-deps"])
+    install_this_package(python)
     stamp.write_text(wanted)
     return python
 
@@ -140,7 +149,9 @@ def command_lab(python: Path, args: argparse.Namespace) -> None:
     subprocess.run([str(python), "-m", "workshop_utils", "doctor"], cwd=ROOT, env=quiet_tensorflow_env())
     # Jupyter refuses to start as root unless told; containers and some classroom machines run as root.
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    run([python, "-m", "jupyter", "lab", f"--notebook-dir={NOTEBOOKS}", *as_root, *args.extra],
+    # `-m jupyterlab`, not `-m jupyter lab`: the latter looks for a jupyter-lab script on PATH, which an environment
+    # used with --no-venv need not put there; this runs the given Python's own JupyterLab.
+    run([python, "-m", "jupyterlab", f"--notebook-dir={NOTEBOOKS}", *as_root, *args.extra],
         env=quiet_tensorflow_env())
 
 

@@ -156,6 +156,25 @@ def test_no_venv_test_command_runs_in_the_active_environment_and_makes_no_venv(t
     assert found.stdout.strip() == str(repo / "workshop_utils" / "__init__.py"), found.stderr
 
 
+def test_no_venv_lab_command_runs_the_active_environments_jupyterlab(tmp_path: Path) -> None:
+    """`python workshop.py lab --no-venv`: doctor, then JupyterLab of the active environment (asked for its version
+    here, so that it exits instead of serving); --no-venv reaches neither, and no .venv is made."""
+    repo = _repo_copy(tmp_path / "repo")
+    python, env = _active_environment(tmp_path / "env", Path(sysconfig.get_path("purelib")))
+    env["WORKSHOP_DATA_DIR"] = str(ROOT / "data" / "cache")  # the doctor's dataset check reuses the cached data
+    done = subprocess.run([str(python), "workshop.py", "lab", "--no-venv", "--version"],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert not (repo / ".venv").exists()
+    assert "checks:" in done.stdout  # the doctor ran first
+    launch = next(line for line in done.stdout.splitlines() if "-m jupyterlab" in line)
+    assert launch.startswith(f"+ {python} ") and "--no-venv" not in launch and "--version" in launch
+    import jupyterlab
+
+    assert done.stdout.strip().splitlines()[-1] == jupyterlab.__version__
+
+
 @pytest.mark.parametrize(("backend", "requirements"), [("jax", "requirements-jax.txt"), ("torch", "requirements-torch.txt")])
 def test_missing_backend_stops_test_before_pytest_with_one_message(tmp_path: Path, backend: str, requirements: str) -> None:
     repo = _repo_copy(tmp_path / "repo")
