@@ -38,10 +38,16 @@ def test_gpu_found_selects_gpu_profile(clean_env: pytest.MonkeyPatch) -> None:
     assert settings.detect_profile() == "gpu"
 
 
-def test_profiles_grow_from_ci_to_gpu() -> None:
+def test_profiles_grow_from_ci_to_gpu_and_ask_only_for_data_that_exists() -> None:
+    from workshop_utils.data.dataset import SHAPES10_TEST_SIZE, SHAPES10_TRAIN_SIZE
+
     ci, cpu, gpu = (settings.get_profile(name) for name in ("ci", "cpu", "gpu"))
-    assert ci.train_samples < cpu.train_samples < gpu.train_samples
-    assert ci.max_train_seconds < cpu.max_train_seconds <= 60  # the cpu profile keeps a training cell near a minute
+    assert ci.train_samples < cpu.train_samples == gpu.train_samples == SHAPES10_TRAIN_SIZE
+    assert gpu.test_samples <= SHAPES10_TEST_SIZE and cpu.test_samples <= SHAPES10_TEST_SIZE
+    assert ci.epochs * ci.epoch_scale < cpu.epochs * cpu.epoch_scale < gpu.epochs * gpu.epoch_scale
+    # the time limit is a safety cap, well above a minute's training: a run it stops is void, so it must not
+    # fire on a normal run
+    assert cpu.max_train_seconds >= 180
     assert gpu.mixed_precision and not cpu.mixed_precision
 
 

@@ -109,26 +109,43 @@ def test_no_validation_split_when_fraction_is_zero(data: Dataset) -> None:
 def test_progress_line_reports_the_finished_run(data: Dataset, capsys: pytest.CaptureFixture[str]) -> None:
     train_classifier(small_cnn(name="bar_test"), data, get_profile("ci"), progress=True)
     out = capsys.readouterr().out
-    assert out.startswith("bar_test: 1/1 epoch(s) in ") and "validation accuracy" in out
+    assert out.startswith("bar_test: 5/5 steps in ") and "validation accuracy" in out  # 345 images // 64
 
 
-def test_time_budget_stops_training(data: Dataset) -> None:
+def test_the_safety_cap_voids_a_run_it_stops(data: Dataset) -> None:
     run = get_profile("ci").scaled(epochs=50, batch_size=16, max_train_seconds=0.001)
     result = train_classifier(small_cnn(), data, run, progress=False, validation_fraction=0)
-    assert result.stopped_by_budget and result.epochs_run == 1
+    assert result.void and result.stopped_by_budget
+    assert result.steps_run < result.steps_planned == 50 * (384 // 16)
+    assert "VOID" in result.summary() and f"{result.steps_run} of 1,200 steps" in result.summary()
 
 
-def test_time_budget_leaves_room_for_the_validation_pass() -> None:
+def test_time_budget_is_a_plain_cap() -> None:
     budget = TimeBudget(max_seconds=10.0)
     model = small_cnn()
     model.stop_training = False  # fit sets this; the test drives the callback by hand
     budget.set_model(model)
     budget.on_train_begin()
     budget.on_train_batch_end(0)
-    assert not budget.model.stop_training
-    budget.validation_seconds = 10.0  # as measured by on_test_begin/on_test_end after the first epoch
+    assert not budget.model.stop_training and not budget.stopped_early
+    budget._start -= 10.0  # ten seconds later
     budget.on_train_batch_end(1)
     assert budget.model.stop_training and budget.stopped_early
+
+
+def test_equal_steps_same_batches_and_a_rerun_gives_the_same_numbers(data: Dataset) -> None:
+    run = get_profile("ci").scaled(epochs=2, batch_size=32)
+    results = []
+    for _ in range(2):
+        keras.utils.set_random_seed(0)
+        results.append(train_classifier(small_cnn(), data, run, progress=False, seed=3))
+    first, second = results
+    assert first.steps_run == second.steps_run == first.steps_planned == 2 * (345 // 32)  # full batches only
+    assert first.steps_per_epoch == 10 and first.epochs == 2.0 and first.epoch_steps == [10, 20]
+    assert first.history == second.history and first.val_accuracy == second.val_accuracy
+    keras.utils.set_random_seed(0)
+    other_order = train_classifier(small_cnn(), data, run, progress=False, seed=4)
+    assert other_order.history["loss"] != first.history["loss"]  # another seed draws another order
 
 
 def test_time_budget_callback_rejects_nonpositive_budget() -> None:

@@ -28,6 +28,7 @@ from tqdm.keras import TqdmCallback
 
 if TYPE_CHECKING:
     from workshop_utils.data import Dataset
+    from workshop_utils.recipe import Recipe
     from workshop_utils.settings import RunProfile
 
 # Backward pass ~ 2x forward (gradients w.r.t. activations and weights), so one training step costs ~3x the
@@ -36,11 +37,11 @@ TRAINING_FLOPS_PER_FORWARD_FLOP = 3
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stops ``fit`` so that training, validation included, ends within ``max_seconds`` of wall time.
+    """A safety cap: stops ``fit`` once training has run for ``max_seconds`` of wall time.
 
-    Checked after every training batch. The validation pass at the end of an epoch cannot be interrupted, so the
-    callback remembers how long the last one took and stops early enough to leave room for it.
-    ``stopped_early`` tells afterwards whether the budget, not the epoch count, ended training.
+    It is not how long models train: a comparison fixes its step count up front, and a run the cap stopped is
+    *void* (``stopped_early``; :attr:`TrainResult.void`), never ranked against the others. Checked after every
+    training batch.
 
     Example::
 
@@ -53,26 +54,44 @@ class TimeBudget(keras.callbacks.Callback):
             raise ValueError(f"max_seconds must be > 0, got {max_seconds!r}.")
         self.max_seconds = float(max_seconds)
         self.stopped_early = False
-        self.validation_seconds = 0.0  # duration of the latest validation pass inside fit
         self._start = 0.0
-        self._validation_start = 0.0
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._start = time.perf_counter()
         self.stopped_early = False
-        self.validation_seconds = 0.0
-
-    def on_test_begin(self, logs: dict | None = None) -> None:
-        self._validation_start = time.perf_counter()
-
-    def on_test_end(self, logs: dict | None = None) -> None:
-        self.validation_seconds = time.perf_counter() - self._validation_start
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        elapsed = time.perf_counter() - self._start
-        if elapsed + self.validation_seconds >= self.max_seconds:
+        if time.perf_counter() - self._start >= self.max_seconds:
             self.stopped_early = True
             self.model.stop_training = True
+
+
+class StepLog(keras.callbacks.Callback):
+    """Counts the optimizer steps that ran and records, at each epoch's end, the step count and the seconds since
+    training began: the x axes of a learning curve against steps and against time.
+
+    Example::
+
+        log = StepLog(); model.fit(x, y, epochs=3, callbacks=[log]); log.steps, log.epoch_steps, log.epoch_seconds
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps = 0
+        self.epoch_steps: list[int] = []
+        self.epoch_seconds: list[float] = []
+        self._start = 0.0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.steps, self.epoch_steps, self.epoch_seconds = 0, [], []
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.steps += 1
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch_steps.append(self.steps)
+        self.epoch_seconds.append(time.perf_counter() - self._start)
 
 
 class Throughput(keras.callbacks.Callback):
@@ -196,12 +215,14 @@ class TrainResult:
     """What one training run measured.
 
     ``val_accuracy`` is measured on the validation split held out of the training images (the split the learning
-    curves in ``history["val_*"]`` come from), after the last epoch; ``test_accuracy`` on the test split, once,
+    curves in ``history["val_*"]`` come from), after the last step; ``test_accuracy`` on the test split, once,
     after training. Compare architectures on the validation figures; quote the test figure once, at the end.
+    ``steps_run`` optimizer steps ran out of the ``steps_planned`` that the run fixed before it started; a run
+    that the safety cap stopped short is :attr:`void`.
 
     Example::
 
-        result.summary()  # "lenet5: validation accuracy 64.0%, test accuracy 61.2% after 6 epoch(s) in 41.3 s ..."
+        result.summary()  # "lenet5: validation accuracy 64.0%, ... after 420 steps (6 epochs) in 41.3 s ..."
     """
 
     name: str
@@ -218,6 +239,40 @@ class TrainResult:
     validation_samples: int = 0
     test_samples: int = 0
     history: dict[str, list[float]] = field(default_factory=dict)
+    steps_run: int = 0
+    steps_planned: int = 0
+    steps_per_epoch: int = 0
+    seed: int = 0
+    epoch_steps: list[int] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def void(self) -> bool:
+        """True when the safety cap stopped the run before its planned steps: its figures must not be ranked."""
+        return self.stopped_by_budget or (0 < self.steps_run < self.steps_planned)
+
+    @property
+    def epochs(self) -> float:
+        """Epochs that ran, partial ones included (``steps_run / steps_per_epoch``)."""
+        return self.steps_run / self.steps_per_epoch if self.steps_per_epoch else float(self.epochs_run)
+
+    @property
+    def final_train_loss(self) -> float:
+        """Training loss averaged over the last epoch's steps (NaN if none ran)."""
+        losses = self.history.get("loss", [])
+        return float(losses[-1]) if losses else float("nan")
+
+    def ran(self) -> str:
+        """What ran, as steps and epochs, e.g. ``"420 steps (6 epochs of 70)"`` or ``"90 of 420 steps (1.3 ...)"``.
+
+        Example::
+
+            result.ran()
+        """
+        epochs = f"{self.epochs:.3g} epoch{'s' if self.epochs != 1 else ''} of {self.steps_per_epoch}"
+        if self.void:
+            return f"{self.steps_run:,} of {self.steps_planned:,} steps ({epochs})"
+        return f"{self.steps_run:,} steps ({epochs})"
 
     def summary(self) -> str:
         """One readable line with the figures.
@@ -226,7 +281,7 @@ class TrainResult:
 
             print(result.summary())
         """
-        budget = " (stopped by the time budget)" if self.stopped_by_budget else ""
+        void = " VOID: stopped by the safety time cap, not comparable" if self.void else ""
         validation = (
             f"validation accuracy {self.val_accuracy:.1%} ({self.validation_samples:,} held-out training images), "
             if self.validation_samples else ""
@@ -238,7 +293,7 @@ class TrainResult:
         )
         return (
             f"{self.name}: {validation}test accuracy {self.test_accuracy:.1%} ({self.test_samples:,} test images) "
-            f"after {self.epochs_run} epoch(s) in {self.train_seconds:.1f} s{budget}; {speed}"
+            f"after {self.ran()} in {self.train_seconds:.1f} s{void}; {speed}"
         )
 
     def as_row(self) -> dict[str, Any]:
@@ -253,6 +308,7 @@ class TrainResult:
             "name": self.name, "params": self.params, "macs": self.macs, "accuracy": self.test_accuracy,
             "val_accuracy": self.val_accuracy, "seconds": self.train_seconds,
             "images_per_second": self.images_per_second, "gflops_per_second": self.gflops_per_second,
+            "steps": self.steps_run, "train_loss": self.final_train_loss, "void": self.void,
         }
 
 
@@ -359,22 +415,26 @@ def train_classifier(
     run: RunProfile | None = None,
     *,
     epochs: int | None = None,
-    learning_rate: float = 1e-3,
+    learning_rate: float | None = None,
+    recipe: Recipe | None = None,
+    seed: int = 0,
     progress: bool | None = None,
     validation_fraction: float = 0.1,
 ) -> TrainResult:
-    """Train ``model`` within the run profile's size and time budget; validate on held-out training images, test
-    once at the end.
+    """Train ``model`` for a step count fixed before it starts; validate on held-out training images, test once.
 
     Of the first ``run.train_samples`` training images, the last ``validation_fraction`` are held out as the
     validation split (the splits are class-balanced, so it is too): the learning curves and
-    ``TrainResult.val_accuracy`` come from it. The test split (``run.test_samples`` images) is used once, after
-    training, for ``TrainResult.test_accuracy``.
+    ``TrainResult.val_accuracy`` come from it. The rest are seen in an order drawn from ``seed``
+    (:class:`~workshop_utils.recipe.OrderedBatches`), the same for every model, ``epochs`` times, in full batches
+    of ``run.batch_size``: so two models trained with the same arguments take the same number of optimizer steps
+    on the same batches. The test split (``run.test_samples`` images) is used once, after training.
 
-    Images are scaled to [0, 1] here, so models take float inputs in that range. An uncompiled model is compiled
-    with Adam and sparse categorical cross-entropy; a compiled one keeps its own settings (e.g. GoogLeNet's
-    ``loss_weights``). A model with several outputs gets the labels once per output; accuracy is read from the
-    first output.
+    An uncompiled model is compiled with the :class:`~workshop_utils.recipe.Recipe` (warm-up then decay over
+    exactly these steps, label smoothing, Adam); a compiled one keeps its own settings (e.g. GoogLeNet's
+    ``loss_weights``). Either way the recipe sets the batch-norm momentum. ``run.max_train_seconds`` is only a
+    safety cap: a run it stops is marked void (``TrainResult.void``). Images are scaled to [0, 1] here. A model
+    with several outputs gets the labels once per output; accuracy is read from the first output.
 
     Args:
         model: a Keras classifier whose (first) output has ``dataset.num_classes`` units; a subclassed model must
@@ -382,8 +442,10 @@ def train_classifier(
         dataset: the data (see :func:`workshop_utils.data.load_dataset`).
         run: the run profile that ``run = settings.setup()`` returns (``None``:
             :func:`workshop_utils.settings.get_profile`).
-        epochs: overrides ``run.epochs``.
-        learning_rate: Adam's learning rate when this function compiles the model.
+        epochs: passes over the training images (default ``run.epochs``).
+        learning_rate: the recipe's peak learning rate, if not the recipe's own.
+        recipe: how to train (default ``Recipe()``).
+        seed: draws the order of the training images (and the augmentation, if any).
         progress: show a progress bar and a final line (default: yes, except in the ``ci`` profile).
         validation_fraction: share of the training images held out for validation, in [0, 0.5]; 0 trains on all
             of them and records no validation curves.
@@ -398,6 +460,7 @@ def train_classifier(
         result = train_classifier(lenet5(), load_dataset(), run, epochs=3)
     """
     from workshop_utils.flops import profile as count_cost
+    from workshop_utils.recipe import OrderedBatches, Recipe
 
     if not isinstance(model, keras.Model):
         raise TypeError(
@@ -410,6 +473,13 @@ def train_classifier(
         raise ValueError(f"epochs must be an int >= 1, got {epochs!r}.")
     if isinstance(validation_fraction, bool) or not 0 <= validation_fraction <= 0.5:
         raise ValueError(f"validation_fraction must be a number in [0, 0.5], e.g. 0.1; got {validation_fraction!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an int >= 0, got {seed!r}.")
+    recipe = Recipe() if recipe is None else recipe
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"recipe must be a workshop_utils.recipe.Recipe, got {type(recipe).__name__}.")
+    if learning_rate is not None:
+        recipe = recipe.replace(learning_rate=learning_rate)
     classes = _model_classes(model, tuple(dataset.x_train.shape[1:]))
     if classes != dataset.num_classes:
         raise ValueError(
@@ -419,45 +489,50 @@ def train_classifier(
 
     split, end = _split_points(dataset, run, validation_fraction)
     n_val = end - split
-    x_all, y_all = _scaled_images(dataset.x_train[:end]), dataset.y_train[:end]
-    x_train, y_train, x_val, y_val = x_all[:split], y_all[:split], x_all[split:], y_all[split:]
+    outputs = len(getattr(model, "outputs", None) or [None])
+    batch_size = min(run.batch_size, split)
+    batches = OrderedBatches(dataset.x_train[:split], dataset.y_train[:split], batch_size, seed=seed,
+                             augment=recipe.augment, shift=recipe.shift, outputs=outputs)
+    x_val, y_val = _scaled_images(dataset.x_train[split:end]), dataset.y_train[split:end]
     x_test = _scaled_images(dataset.x_test[: run.test_samples])
     y_test = dataset.y_test[: run.test_samples]
-    outputs = len(getattr(model, "outputs", None) or [None])
     as_targets = (lambda y: tuple([y] * outputs)) if outputs > 1 else (lambda y: y)
+    steps_planned = epochs * len(batches)
 
-    if not model.compiled:
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
+    if model.compiled:
+        recipe.prepare(model)  # its own optimizer and loss; the batch-norm rule still holds
+    else:
+        recipe.compile(model, total_steps=steps_planned)
     cost = count_cost(model)
     budget = TimeBudget(run.max_train_seconds)
-    meter = Throughput(cost.macs, run.batch_size)
-    callbacks: list[keras.callbacks.Callback] = [budget, meter]
+    meter = Throughput(cost.macs, batch_size)
+    log = StepLog()
+    callbacks: list[keras.callbacks.Callback] = [budget, meter, log]
     bar = progress_bar() if (progress if progress is not None else run.name != "ci") else None
     if bar is not None:
         callbacks.append(bar)
 
     start = time.perf_counter()
     history = model.fit(
-        x_train, as_targets(y_train), batch_size=run.batch_size, epochs=epochs, verbose=0,
+        batches, epochs=epochs, verbose=0, shuffle=False,
         validation_data=(x_val, as_targets(y_val)) if n_val else None, callbacks=callbacks,
     )  # fmt: skip
     seconds = time.perf_counter() - start
     epochs_run = len(history.history.get("loss", []))
     val_accuracy = _accuracy(model, x_val, y_val, outputs)
+    void = budget.stopped_early and log.steps < steps_planned
     if bar is not None:
-        stopped = ", stopped by the time budget" if budget.stopped_early else ""
+        stopped = f", VOID: stopped by the {run.max_train_seconds:.0f} s safety cap" if void else ""
         validation = f"; validation accuracy {val_accuracy:.1%}" if n_val else ""
-        bar.finish(f"{model.name}: {epochs_run}/{epochs} epoch(s) in {seconds:.1f} s{stopped}{validation}")
+        bar.finish(f"{model.name}: {log.steps:,}/{steps_planned:,} steps in {seconds:.1f} s{stopped}{validation}")
     test_accuracy = _accuracy(model, x_test, y_test, outputs)
     return TrainResult(
         name=model.name, params=cost.params, macs=cost.macs, val_accuracy=val_accuracy,
         test_accuracy=test_accuracy, train_seconds=seconds, epochs_run=epochs_run,
-        stopped_by_budget=budget.stopped_early, images_per_second=meter.images_per_second,
-        gflops_per_second=meter.gflops_per_second, train_samples=len(x_train), validation_samples=n_val,
+        stopped_by_budget=void, images_per_second=meter.images_per_second,
+        gflops_per_second=meter.gflops_per_second, train_samples=split, validation_samples=n_val,
         test_samples=len(x_test),
         history={k: [float(v) for v in vals] for k, vals in history.history.items()},
+        steps_run=log.steps, steps_planned=steps_planned, steps_per_epoch=len(batches), seed=seed,
+        epoch_steps=list(log.epoch_steps), epoch_seconds=list(log.epoch_seconds),
     )  # fmt: skip
