@@ -420,6 +420,7 @@ def train_classifier(
     seed: int = 0,
     progress: bool | None = None,
     validation_fraction: float = 0.1,
+    callbacks: list[keras.callbacks.Callback] | tuple[keras.callbacks.Callback, ...] = (),
 ) -> TrainResult:
     """Train ``model`` for a step count fixed before it starts; validate on held-out training images, test once.
 
@@ -449,6 +450,7 @@ def train_classifier(
         progress: show a progress bar and a final line (default: yes, except in the ``ci`` profile).
         validation_fraction: share of the training images held out for validation, in [0, 0.5]; 0 trains on all
             of them and records no validation curves.
+        callbacks: more Keras callbacks for ``fit`` (e.g. ``compression.TiedCentroids``).
 
     Raises:
         TypeError: ``model`` is not a Keras model, ``run`` is not a run profile (e.g. the string ``"cpu"``), or
@@ -507,15 +509,15 @@ def train_classifier(
     budget = TimeBudget(run.max_train_seconds)
     meter = Throughput(cost.macs, batch_size)
     log = StepLog()
-    callbacks: list[keras.callbacks.Callback] = [budget, meter, log]
+    all_callbacks: list[keras.callbacks.Callback] = [budget, meter, log, *callbacks]
     bar = progress_bar() if (progress if progress is not None else run.name != "ci") else None
     if bar is not None:
-        callbacks.append(bar)
+        all_callbacks.append(bar)
 
     start = time.perf_counter()
     history = model.fit(
         batches, epochs=epochs, verbose=0, shuffle=False,
-        validation_data=(x_val, as_targets(y_val)) if n_val else None, callbacks=callbacks,
+        validation_data=(x_val, as_targets(y_val)) if n_val else None, callbacks=all_callbacks,
     )  # fmt: skip
     seconds = time.perf_counter() - start
     epochs_run = len(history.history.get("loss", []))
