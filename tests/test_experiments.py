@@ -11,7 +11,7 @@ from workshop_utils.settings import get_profile
 #: Parameter counts printed by the notebooks (02, 03, 04, 07, 08) for the same models.
 NOTEBOOK_PARAMS = {
     "vgg_style": 86_242, "alexnet_style": 82_690, "small_inception": 96_274, "plain_cnn": 104_914,
-    "standard_cnn": 284_538, "separable_twin": 38_634, "resnet20": 271_098, "plain20": 271_098,
+    "standard_cnn": 284_538, "separable_twin": 38_634, "resnet20": 274_042, "plain20": 271_098,
     "resnet56": 857_082, "plain56": 857_082, "small_densenet": 180_426, "small_resnet": 176_378,
     "original": 274_042, "constant_scaling": 274_042,
 }

@@ -276,20 +276,20 @@ def _shufflenet_small(shuffle: bool) -> Builder:
     return build
 
 
-def cifar_resnet(depth: int, residual: bool) -> Builder:
-    """Notebook 07's CIFAR-style twins (16-32-64 filters, 6n+2 layers): option-A ResNet or its plain twin.
+def cifar_resnet(depth: int, shortcut: str) -> Builder:
+    """Notebook 07's CIFAR-style nets (16-32-64 filters, 6n+2 layers): ``shortcut="identity_pad"`` (option A: the
+    same parameters as the plain twin), ``"projection"`` (option B, the exercise's block) or ``"none"`` (plain).
 
     Example::
 
-        cifar_resnet(20, True)((16, 16, 3), 10).count_params()   # 271,098
+        cifar_resnet(20, "identity_pad")((16, 16, 3), 10).count_params()   # 271,098
     """
     def build(input_shape: tuple[int, int, int], classes: int) -> keras.Model:
         from workshop_utils.architectures.resnet import small_resnet
 
         n = (depth - 2) // 6
-        return small_resnet(input_shape, classes, blocks_per_stage=(n, n, n),
-                            shortcut="identity_pad" if residual else "none",
-                            name=f"{'resnet' if residual else 'plain'}{depth}")
+        return small_resnet(input_shape, classes, blocks_per_stage=(n, n, n), shortcut=shortcut,
+                            name=f"{'plain' if shortcut == 'none' else 'resnet'}{depth}")
 
     return build
 
@@ -369,15 +369,16 @@ _register(Experiment(
            'exhibits considerably lower training error" (He et al. 2016, section 4.1; CIFAR-10 figure 6: plain-56 '
            'above plain-20, ResNet-56 below both)'),
     metric="train_loss", expected_order=("resnet56", "plain20", "plain56"),
-    models={"resnet56": cifar_resnet(56, True), "plain20": cifar_resnet(20, False),
-            "plain56": cifar_resnet(56, False)}, epochs=8, downsample=2, train_samples=4000))
+    models={"resnet56": cifar_resnet(56, "identity_pad"), "plain20": cifar_resnet(20, "none"),
+            "plain56": cifar_resnet(56, "none")}, epochs=8, downsample=2, train_samples=4000))
 _register(Experiment(
     name="resnet20_vs_plain20", notebook="07_resnet",
     claim=('at shallow depth the twins end "comparably accurate", "but the 18-layer ResNet converges faster" '
            '(He et al. 2016, section 4.1, ImageNet, table 2: 27.94% vs 27.88% top-1 error); the gap opens with '
            'depth (34 layers: 28.54% plain vs 25.03% residual)'),
     metric="val_accuracy", expected_order=("resnet20", "plain20"),
-    models={"resnet20": cifar_resnet(20, True), "plain20": cifar_resnet(20, False)}, epochs=6, downsample=2))
+    models={"resnet20": cifar_resnet(20, "projection"), "plain20": cifar_resnet(20, "none")}, epochs=6,
+    downsample=2))
 _register(Experiment(
     name="identity_vs_scaling", notebook="07_resnet",
     claim=('scaling the shortcut by 0.5 hampers training: CIFAR-10 error 6.61% with the identity, 12.35% with '
@@ -394,6 +395,63 @@ _register(Experiment(
            '4.51% error against ResNet-110, 1.7M, 6.41%)'),
     metric="val_accuracy", expected_order=("small_densenet", "small_resnet"),
     models={"small_densenet": _small_densenet, "small_resnet": _small_resnet}, epochs=6, downsample=2))
+
+
+#: Notebook 09's multi-scale shapes per profile: (training images, validation split included; test images).
+MULTISCALE_SIZES: dict[str, tuple[int, int]] = {"ci": (512, 256), "cpu": (4000, 1000), "gpu": (16000, 2000)}
+
+
+def _multiscale_shapes(run: RunProfile) -> Dataset:
+    """Notebook 09's multi-scale task (64x64, four shapes, half 6-9 px and half 28-44 px), sized by profile."""
+    from workshop_utils.multiscale_shapes import load_multiscale_shapes
+
+    return load_multiscale_shapes(*MULTISCALE_SIZES.get(run.name, MULTISCALE_SIZES["cpu"]))[0]
+
+
+def _fpn_classifier(input_shape: tuple[int, int, int], classes: int) -> keras.Model:
+    from workshop_utils.architectures.fpn import pyramid_classifier
+
+    return pyramid_classifier(input_shape, classes)
+
+
+def _top_level_classifier(input_shape: tuple[int, int, int], classes: int) -> keras.Model:
+    from workshop_utils.architectures.fpn import single_level_classifier
+
+    return single_level_classifier(input_shape, classes)
+
+
+_register(Experiment(
+    name="fpn_vs_single_level", notebook="09_extras",
+    claim=('a feature pyramid beats a single feature map, most on small objects: "Placing FPN in RPN improves AR1k '
+           'to 56.3 (Table 1(c)), which is 8.0 points increase over the single-scale RPN baseline (Table 1 (a)). In '
+           'addition, the performance on small objects (AR1ks) is boosted by a large margin of 12.9 points" (Lin et '
+           'al. 2017, section 5.1: region proposals on COCO minival, ResNet-50 pre-trained on ImageNet; the '
+           'single-scale C5 baseline, table 1(b), "shows no advantage over" the C4 one)'),
+    metric="val_accuracy", expected_order=("fpn_classifier", "top_level_classifier"),
+    models={"fpn_classifier": _fpn_classifier, "top_level_classifier": _top_level_classifier}, epochs=3,
+    data=_multiscale_shapes,
+    scale_note=("a 4-class toy on 64x64 images with a 3-stage backbone trained from scratch, not detection on "
+                "COCO: the pyramid's levels are strides 4-16, its rival the stride-16 map")))
+
+
+def _cross_group(shuffle: bool) -> Builder:
+    def build(input_shape: tuple[int, int, int], classes: int) -> keras.Model:
+        from workshop_utils.cross_group import cross_group_shufflenet
+
+        return cross_group_shufflenet(input_shape, classes, shuffle=shuffle)
+
+    return build
+
+
+_register(Experiment(
+    name="shuffle_cross_group", notebook="05_shufflenet",
+    claim=('"the models with channel shuffle ... consistently outperform the counterparts", most with g = 8 '
+           '(Zhang et al. 2018, table 3, ImageNet: ShuffleNet 1x g=8 top-1 error 32.4% with, 37.6% without); '
+           'tested where information must cross the groups: each pixel scattered to one of 8 channel groups'),
+    metric="val_accuracy", expected_order=("with_shuffle", "without_shuffle"),
+    models={"with_shuffle": _cross_group(True), "without_shuffle": _cross_group(False)}, epochs=6, downsample=2,
+    scale_note=("without the shuffle the groups still meet where a stride-2 unit concatenates its pooled input "
+                "(the channel blocks shift against the groups) and in the classifier after global pooling")))
 
 
 def get(name: str) -> Experiment:
