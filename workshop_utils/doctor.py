@@ -152,8 +152,9 @@ def check_backend() -> Check:
         return Check(f"backend ({backend})", FAIL, *problem)
     version = _version(BACKENDS[backend][0])
     if version is None:
-        return Check(f"backend ({backend})", FAIL, "installed but not importable",
-                     f"reinstall it: `{_pip_command()} install --force-reinstall -r {BACKENDS[backend][1]}`")
+        fix = INSTALL_FIX if backend == "tensorflow" else (
+            f"reinstall it: `{_pip_command()} install --force-reinstall -r {BACKENDS[backend][1]}`")
+        return Check(f"backend ({backend})", FAIL, "installed but not importable", fix)
     try:
         import keras
 
