@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # The GPU path, on a lent machine that has JAX (with CUDA) but not TensorFlow, Keras or Jupyter: in one call,
-# about 7.5 minutes of wall time on a 16-core machine with one big GPU,
+# about 8 minutes of wall time ($TOTAL_S) on a 16-core machine with one big GPU,
 #
 #   1. install Keras, nbclient/ipykernel/ipywidgets and the rest from a folder of wheels (no network) into $SITE,
 #      and put $SITE and this repository on PYTHONPATH (`workshop_utils` imports without `pip install -e`);
 #   2. print the versions and the devices, and stop at once if JAX sees no GPU;
-#   3. run every notebook in the `ci` run profile on the JAX backend, $CI_JOBS at a time;
-#   4. run $GPU_NOTEBOOKS in the `gpu` run profile side by side, until the deadline ($TOTAL_S after the start);
-#   5. write summary.txt (per notebook: the accuracy and images/s lines its training cells printed, its slowest
-#      cells; then the table: profile, seconds, ok / FAILED / timed out and where) and print it.
+#   3. run $GPU_NOTEBOOKS in the `gpu` run profile and every notebook in the `ci` profile on the JAX backend, in one
+#      pool of $JOBS at a time (the gpu-profile runs first, then the ci ones longest first), until the notebooks'
+#      deadline, $TOTAL_S - $BENCH_S after the start;
+#   4. run benchmarks/bench_gpu_training.py alone on the machine in the time left (training images/s and TFLOP/s of
+#      notebook 02's pair and ResNet-50 against the GPU's own matmul ceiling: batch, data placement, dtype, jit);
+#   5. write summary.txt and print it: per notebook, only what this run executed (the accuracy and images/s lines
+#      its training cells printed, where it stopped, which cells did not run, its slowest cells), the benchmark's
+#      table, then the table of notebook runs (profile, seconds, ok / FAILED / timed out and where).
+#
+# Time plan (seconds after the start, from the first run on an H200: ci notebooks took 23-239 s each 5-6 at a
+# time, mostly XLA compilation; the ci phase alone took ~270 s; 07 in the gpu profile did 6 of its code cells in
+# 170 s): ~20 set-up; 20-350 the notebooks, 8 at a time (16 cores); 350-480 the benchmark, which starts no new
+# setting after 480 - 40 and is killed at 490. Not yet run in this form on a GPU: adjust TOTAL_S, BENCH_S, JOBS.
 #
 #     WHEELS=.whl bash benchmarks/gpu_check.sh      # from the repository root; results in ${OUT:-build/gpu_check}
 #     bash benchmarks/gpu_check.sh                  # Keras and nbclient already importable: nothing installed
 #     bash benchmarks/gpu_check.sh --summarize DIR  # only rebuild the summary from a work folder (DIR/results, nb, logs)
+#     bash benchmarks/gpu_check.sh --write-helpers DIR  # write the nbclient driver and the summary script (tests)
 #
 # Make the wheels folder here, for the machine's Python 3.12 (only what that machine lacks: never numpy, jax,
 # jaxlib, ml-dtypes or scipy, which must not be shadowed; one version of each package):
@@ -28,11 +38,19 @@
 # and it is reported as "timed out" with the cells it finished; that is not a failure of the check.
 # $OUT gets at most three files: summary.txt, console.log and gpu_check.tar.gz (executed notebooks, logs, results).
 #
-# Settings (environment): PYTHON (python3), SITE (/tmp/site), WORK (/tmp/gpu_check_work), TOTAL_S (440: every
-# notebook ends by then), CI_END_S (270: the ci profile's notebooks end by then), NB_TIMEOUT_S (300: one ci
-# notebook at most), CI_JOBS (4), GPU_NOTEBOOKS ("02_kernel_size_alexnet_vgg 07_resnet").
+# Only this run's outputs are reported: the driver clears every code cell's stored outputs before executing and
+# records in the executed copy's metadata ("gpu_check") the cells nbclient started and finished; the summary quotes
+# only those and names the cells that did not run.
 #
-# Exit status: 0 if no notebook FAILED (timed out is not a failure), 1 otherwise or when set-up fails.
+# Settings (environment): PYTHON (python3), SITE (/tmp/site), WORK (/tmp/gpu_check_work), TOTAL_S (480: everything
+# ends by then), BENCH_S (130: kept at the end for the benchmark; the notebooks end by TOTAL_S - BENCH_S),
+# BENCH_MARGIN_S (40: the benchmark starts no new setting in its last 40 s), NB_TIMEOUT_S (300: one ci notebook
+# at most), JOBS (8 notebook runs at a time), GPU_NOTEBOOKS ("02_kernel_size_alexnet_vgg 07_resnet"; "" for none).
+# For a smoke test of the script itself on a machine without a GPU: ALLOW_CPU=1 (go on without a GPU),
+# CI_NOTEBOOKS ("00_welcome": only these in the ci profile; default every notebook), BENCH_ARGS ("--quick").
+#
+# Exit status: 0 if no notebook FAILED (timed out is not a failure) and the benchmark did not fail, 1 otherwise or
+# when set-up fails.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 REPO=$PWD
@@ -169,6 +187,18 @@ for name, profile, seconds, status, detail in rows:
         tail = [line for line in log.read_text(errors="replace").splitlines() if line.strip()][-8:]
         print("  log tail:\n" + "\n".join(f"    {ANSI.sub('', line)[:200]}" for line in tail))
     print()
+bench_status = work / "bench.status"
+if bench_status.is_file() or (work / "bench.txt").is_file():
+    status = bench_status.read_text().strip() if bench_status.is_file() else "no status (still running?)"
+    print(f"bench_gpu_training.py [{status}]:")
+    bench = work / "bench.txt"
+    text = bench.read_text(errors="replace").rstrip() if bench.is_file() else ""
+    print("\n".join(f"  {line}" for line in text.splitlines()) if text else "  (printed nothing)")
+    log = work / "logs" / "bench.log"
+    if not status.startswith("ok") and log.is_file():
+        tail = [line for line in log.read_text(errors="replace").splitlines() if line.strip()][-8:]
+        print("  log tail:\n" + "\n".join(f"    {ANSI.sub('', line)[:200]}" for line in tail))
+    print()
 print(f"{'notebook':32} {'profile':7} {'seconds':>7}  result")
 for name, profile, seconds, status, detail in rows:
     print(f"{name:32} {profile:7} {seconds:>7}  {status}{'  (' + detail + ')' if detail else ''}")
@@ -274,11 +304,12 @@ fi
 T0=$(date +%s)
 OUT=${OUT:-build/gpu_check}
 SITE=${SITE:-/tmp/site}
-TOTAL_S=${TOTAL_S:-440}
-CI_END_S=${CI_END_S:-270}
+TOTAL_S=${TOTAL_S:-480}
+BENCH_S=${BENCH_S:-130}
+BENCH_MARGIN_S=${BENCH_MARGIN_S:-40}
 NB_TIMEOUT_S=${NB_TIMEOUT_S:-300}
-CI_JOBS=${CI_JOBS:-4}
-GPU_NOTEBOOKS=${GPU_NOTEBOOKS:-02_kernel_size_alexnet_vgg 07_resnet}
+JOBS=${JOBS:-8}
+GPU_NOTEBOOKS=${GPU_NOTEBOOKS-02_kernel_size_alexnet_vgg 07_resnet}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 rm -rf "$WORK" && mkdir -p "$WORK"/{nb,logs,results,pids,runtime} || exit 1
@@ -312,10 +343,13 @@ import importlib, sys
 import jax, keras
 print(f"Python {sys.version.split()[0]} at {sys.executable}")
 print(f"Keras {keras.__version__} on {keras.config.backend()}; JAX {jax.__version__}; devices: {jax.devices()}")
-if not any(d.platform == "gpu" for d in jax.devices()):
+import os
+if not any(d.platform == "gpu" for d in jax.devices()) and os.environ.get("ALLOW_CPU") != "1":
     raise SystemExit("No GPU visible to JAX: stopping before any notebook runs.")
-gpu = [d for d in jax.devices() if d.platform == "gpu"][0]
+gpu = ([d for d in jax.devices() if d.platform == "gpu"] or jax.devices())[0]
 print("a sum on", gpu, "=", float(jax.device_put(jax.numpy.arange(4.0), gpu).sum()))
+from workshop_utils.devices import device_name
+print("Keras computes on:", device_name())
 missing = []
 for name in ("numpy", "matplotlib", "tqdm", "rich", "h5py", "ml_dtypes", "optree", "psutil", "PIL", "pydot",
              "IPython", "ipykernel", "ipywidgets", "jupyter_client", "nbformat", "nbclient", "nbconvert", "zmq",
@@ -374,41 +408,63 @@ run_one() {
 export -f run_one say
 export T0 WORK PYTHON
 
-# 3. Every notebook, ci profile, longest first (by their cpu-profile times) so the last wave is short.
-ci_end=$(( T0 + CI_END_S ))
-order="09_extras 07_resnet 04_depthwise_mobilenet 08_densenet 02_kernel_size_alexnet_vgg 06_squeezenet
-       05_shufflenet 03_inception_1x1_conv 01_convolution_basics 00_welcome"
-notebooks=()
-for name in $order; do [ -f "notebooks/$name.ipynb" ] && notebooks+=("notebooks/$name.ipynb"); done
-for path in notebooks/[0-9][0-9]_*.ipynb; do  # any notebook not in the list above runs last
-  case " ${notebooks[*]} " in *" $path "*) ;; *) notebooks+=("$path") ;; esac
-done
-say "ci profile: ${#notebooks[@]} notebooks, $CI_JOBS at a time, until +$CI_END_S s"
-# shellcheck disable=SC2016  # $1..$3 are expanded by the inner bash
-printf '%s\n' "${notebooks[@]}" |
-  xargs -P "$CI_JOBS" -I{} bash -c 'run_one "$1" ci "$2" "$3"' _ {} "$ci_end" "$NB_TIMEOUT_S"
-
-# 4. The gpu profile, side by side, until the deadline.
-gpu_end=$(( T0 + TOTAL_S ))
-say "gpu profile: $GPU_NOTEBOOKS, until +$TOTAL_S s"
-jobs_started=()
+# 3. One pool of $JOBS notebook runs until the notebooks' deadline: the gpu-profile runs first (they take longest and
+# get the whole window), then every notebook in the ci profile, longest first (by their cpu-profile times), so the
+# last wave is short. All overlap: one after the other they did not fit (the ci profile alone took ~270 s).
+nb_end=$(( T0 + TOTAL_S - BENCH_S ))
+queue=()
 for name in $GPU_NOTEBOOKS; do
   if [ -f "notebooks/$name.ipynb" ]; then
-    run_one "notebooks/$name.ipynb" gpu "$gpu_end" "$TOTAL_S" &
-    jobs_started+=($!)
+    queue+=("notebooks/$name.ipynb gpu $nb_end $TOTAL_S")
   else
     printf '%s\tgpu\t0\tFAILED\tno notebooks/%s.ipynb\n' "$name" "$name" > "$WORK/results/$name.gpu.tsv"
   fi
 done
-# By pid: a bare `wait` would also wait for the tee above, which never ends.
-[ ${#jobs_started[@]} -eq 0 ] || wait "${jobs_started[@]}"
+order=${CI_NOTEBOOKS:-"09_extras 07_resnet 04_depthwise_mobilenet 08_densenet 02_kernel_size_alexnet_vgg 06_squeezenet
+       05_shufflenet 03_inception_1x1_conv 01_convolution_basics 00_welcome"}
+notebooks=()
+for name in $order; do [ -f "notebooks/$name.ipynb" ] && notebooks+=("notebooks/$name.ipynb"); done
+if [ -z "${CI_NOTEBOOKS:-}" ]; then
+  for path in notebooks/[0-9][0-9]_*.ipynb; do  # any notebook not in the list above runs last
+    case " ${notebooks[*]} " in *" $path "*) ;; *) notebooks+=("$path") ;; esac
+  done
+fi
+for path in "${notebooks[@]}"; do queue+=("$path ci $nb_end $NB_TIMEOUT_S"); done
+say "notebooks: $GPU_NOTEBOOKS in the gpu profile, then ${#notebooks[@]} in the ci profile; $JOBS at a time, until +$(( TOTAL_S - BENCH_S )) s"
+# Each queue entry is "notebook profile end limit"; by pid below, never a bare `wait` (the tee above never ends).
+# shellcheck disable=SC2016  # $@ is expanded by the inner bash
+printf '%s\n' "${queue[@]}" | xargs -P "$JOBS" -n 4 bash -c 'run_one "$@"' _
+
+# 4. The GPU training benchmark, alone on the machine, in the time left: it starts no new setting after its budget
+# (the time left less BENCH_MARGIN_S, for a setting begun just before), and is killed at the overall deadline.
+left=$(( T0 + TOTAL_S - $(date +%s) ))
+if (( left < 30 )); then
+  printf 'not run: %d s left\n' "$left" > "$WORK/bench.status"
+  say "bench_gpu_training: not run ($left s left)"
+else
+  budget=$(( left - BENCH_MARGIN_S > 15 ? left - BENCH_MARGIN_S : 15 ))
+  say "bench_gpu_training: starting, budget $budget s, killed after $(( left + 10 )) s"
+  # shellcheck disable=SC2086  # BENCH_ARGS: words on purpose
+  timeout -k 5 $(( left + 10 )) "$PYTHON" benchmarks/bench_gpu_training.py --budget-s "$budget" ${BENCH_ARGS:-} \
+    > "$WORK/bench.txt" 2> "$WORK/logs/bench.log"
+  rc=$?
+  case $rc in
+    0) printf 'ok\n' ;;
+    124|137) printf 'timed out: killed at the deadline; the rows it printed are kept\n' ;;
+    *) printf 'FAILED: exit status %d (logs/bench.log)\n' "$rc" ;;
+  esac > "$WORK/bench.status"
+  say "bench_gpu_training: $(cat "$WORK/bench.status")"
+fi
 
 # 5. Summary, the archive, the exit status.
 write_summary_py "$WORK/summary.py"
 "$PYTHON" "$WORK/summary.py" "$WORK" > "$OUT/summary.txt"
 cp "$OUT/summary.txt" "$WORK/summary.txt"
-tar -czf "$OUT/gpu_check.tar.gz" -C "$WORK" summary.txt env.txt nb logs results 2>/dev/null
+tar -czf "$OUT/gpu_check.tar.gz" -C "$WORK" summary.txt env.txt nb logs results $(cd "$WORK" && ls bench.txt bench.status 2>/dev/null) 2>/dev/null
 say "finished; in $OUT: $(cd "$OUT" && echo *)"
 echo
 cat "$OUT/summary.txt"
-awk -F '\t' '$4 ~ /^FAILED/ { failed = 1 } END { exit failed }' "$WORK"/results/*.tsv
+failed=0
+awk -F '\t' '$4 ~ /^FAILED/ { failed = 1 } END { exit failed }' "$WORK"/results/*.tsv || failed=1
+grep -qs '^FAILED' "$WORK/bench.status" && failed=1
+exit $failed

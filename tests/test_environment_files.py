@@ -98,7 +98,8 @@ def test_gpu_check_script_runs_every_notebook_on_jax_in_the_ci_and_gpu_profiles(
     script = (ROOT / "benchmarks" / "gpu_check.sh").read_text()
     assert "export KERAS_BACKEND=jax" in script and "WORKSHOP_PROFILE=$profile" in script
     assert "notebooks/[0-9][0-9]_*.ipynb" in script  # every notebook, also ones added later
-    assert 'run_one "$1" ci' in script and 'run_one "notebooks/$name.ipynb" gpu' in script
+    assert '"notebooks/$name.ipynb gpu $nb_end' in script and '"$path ci $nb_end' in script  # one pool, both profiles
+    assert "benchmarks/bench_gpu_training.py --budget-s" in script  # the GPU training benchmark, in the time left
     assert "--no-index" in script  # the lent machine is offline: wheels only
     result = subprocess.run(["bash", "-n", str(ROOT / "benchmarks" / "gpu_check.sh")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

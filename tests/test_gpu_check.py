@@ -90,6 +90,20 @@ def test_a_finished_run_lists_no_missing_cells(tmp_path: Path) -> None:
     assert FRESH in out and "did not run" not in out and "stopped in" not in out
 
 
+def test_summary_prints_the_benchmark_table_and_its_status(tmp_path: Path) -> None:
+    work = _work_folder(tmp_path)
+    (work / "results" / "00_welcome.ci.tsv").write_text("00_welcome\tci\t23\tok\n")
+    table = ("device: NVIDIA H200 (gpu); Keras 3.15.1 on jax 0.11.2\n"
+             "alexnet_style  float32     256 host   yes     3.10      2.00      128,000    2.3866     5.0%    1.00x\n")
+    (work / "bench.txt").write_text(table)
+    (work / "bench.status").write_text("timed out: killed at the deadline; the rows it printed are kept\n")
+    (work / "logs" / "bench.log").write_text("W external/xla: a warning\n")
+    out = _summarize(work)
+    assert "bench_gpu_training.py [timed out: killed at the deadline; the rows it printed are kept]:" in out
+    assert "  alexnet_style  float32     256 host" in out and "a warning" in out  # the table, and the log's tail
+    assert out.index("bench_gpu_training.py [") < out.index("notebook ")  # the notebooks' table comes last
+
+
 def test_the_driver_clears_stored_outputs_and_records_the_cells_it_ran(tmp_path: Path) -> None:
     """The real nbclient driver on a notebook that stops at its deadline in its second code cell."""
     pytest.importorskip("nbclient")
