@@ -29,6 +29,8 @@ ROWS: list[tuple[str, Recipe, int]] = [  # (label, recipe, batch size)
     ("+ label smoothing 0.1", OLD.replace(warmup_fraction=0.15, end_fraction=0.0, label_smoothing=0.1), 128),
     ("+ BN momentum 0.9 = recipe", Recipe(), 128),
     ("recipe, peak lr 1e-3", Recipe(learning_rate=1e-3), 128),
+    ("recipe, peak lr 6e-3", Recipe(learning_rate=6e-3), 128),
+    ("recipe, no warm-up", Recipe(warmup_fraction=0.0), 128),
     ("recipe + flip", Recipe(augment="flip"), 128),
     ("recipe + flip + 2 px shift", Recipe(augment="flip+shift"), 128),
     ("recipe, batch 64 (2x the steps)", Recipe(), 64),

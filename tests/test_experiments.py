@@ -45,7 +45,7 @@ def test_epochs_per_profile() -> None:
     experiment = experiments.get("alexnet_vs_vgg")
     assert experiment.epochs_for(get_profile("ci")) == 1
     assert experiment.epochs_for(get_profile("cpu")) == 6
-    assert experiment.epochs_for(get_profile("gpu")) == 18
+    assert experiment.epochs_for(get_profile("gpu")) == 24
     assert experiment.epochs_for(get_profile("cpu"), length=2) == 12
 
 

@@ -331,8 +331,8 @@ _register(Experiment(
 _register(Experiment(
     name="alexnet_vs_vgg_long", notebook="02_kernel_size_alexnet_vgg",
     claim=EXPERIMENTS["alexnet_vs_vgg"].claim, metric="val_accuracy", expected_order=("vgg_style", "alexnet_style"),
-    models={"vgg_style": vgg_style, "alexnet_style": alexnet_style}, epochs=18,
-    scale_note="the same pair trained three times as long: where the direction depends on training length"))
+    models={"vgg_style": vgg_style, "alexnet_style": alexnet_style}, epochs=12,
+    scale_note="the same pair trained twice as long: where the direction depends on training length"))
 _register(Experiment(
     name="inception_vs_plain", notebook="03_inception_1x1_conv",
     claim=('"a significant quality gain at a modest increase of computational requirements compared to shallower '

@@ -222,7 +222,7 @@ class TrainResult:
 
     Example::
 
-        result.summary()  # "lenet5: validation accuracy 64.0%, ... after 420 steps (6 epochs) in 41.3 s ..."
+        result.summary()  # "lenet5: validation accuracy 64.0%, ... after 840 steps (6 epochs of 140) in 41.3 s ..."
     """
 
     name: str
@@ -263,7 +263,7 @@ class TrainResult:
         return float(losses[-1]) if losses else float("nan")
 
     def ran(self) -> str:
-        """What ran, as steps and epochs, e.g. ``"420 steps (6 epochs of 70)"`` or ``"90 of 420 steps (1.3 ...)"``.
+        """What ran, as steps and epochs, e.g. ``"840 steps (6 epochs of 140)"`` or ``"90 of 840 steps (0.643 ...)"``.
 
         Example::
 
