@@ -200,8 +200,11 @@ def test_unknown_backend_name_is_refused_with_the_choices(tmp_path: Path) -> Non
 
 def test_ctrl_c_during_first_setup_says_so_in_one_line(tmp_path: Path) -> None:
     repo = _repo_copy(tmp_path / "repo")
+    # As from a terminal: SIGINT at its default. (A shell's background job, as CI may run this, starts with SIGINT
+    # ignored, and Python then never raises KeyboardInterrupt.)
     process = subprocess.Popen([sys.executable, "workshop.py", "doctor"], cwd=repo, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert process.stdout is not None
     first = process.stdout.readline()  # printed just before the venv (and its pip) is made: seconds of work
     assert "Creating the virtual environment" in first, first
