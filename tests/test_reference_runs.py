@@ -85,3 +85,18 @@ def test_the_command_reruns_one_comparison_in_the_ci_profile(tmp_path: Path) -> 
     bad = subprocess.run([sys.executable, "-m", "workshop_utils.reference_runs", "no_such_comparison"], cwd=ROOT,
                          env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "--list" in bad.stderr
+
+
+def test_merge_replaces_the_rerun_seeds_only() -> None:
+    stored = make_record({"a": [0.8, 0.6, 0.9], "b": [0.7, 0.7, 0.5]})
+    stored["config"]["seeds"] = [0, 1, 2]
+    rerun = make_record({"a": [0.1], "b": [0.2]})
+    for entries in rerun["runs"].values():
+        entries[0]["seed"] = 1
+    rerun["config"]["seeds"] = [1]
+    merged = reference_runs.merge(stored, rerun)
+    assert [e["value"] for e in merged["runs"]["a"]] == [0.8, 0.1, 0.9]
+    assert merged["config"]["seeds"] == [0, 1, 2] and merged["provenance"]["seeds_rerun"] == [1]
+    rerun["config"]["steps"] = 99
+    with pytest.raises(ValueError, match="same comparison and step count"):
+        reference_runs.merge(stored, rerun)

@@ -70,9 +70,14 @@ def provenance(run_name: str) -> dict[str, Any]:
     }
 
 
-def run_reference(name: str, seeds: int = 3, run: Any = None, length: float = 1.0,
+#: Reference runs are not interactive: their safety cap is generous, so a busy machine slows them but does not
+#: void them (a live notebook cell keeps the run profile's cap).
+REFERENCE_CAP_SECONDS = 1800.0
+
+
+def run_reference(name: str, seeds: int | list[int] = 3, run: Any = None, length: float = 1.0,
                   log: Any = print) -> dict[str, Any]:
-    """Train every model of experiment ``name`` with seeds ``0..seeds-1``; return the JSON record.
+    """Train every model of experiment ``name`` with seeds ``0..seeds-1`` (or the listed seeds); return the record.
 
     Example::
 
@@ -81,13 +86,16 @@ def run_reference(name: str, seeds: int = 3, run: Any = None, length: float = 1.
     from workshop_utils import experiments, settings
     from workshop_utils.comparison import metric_value
 
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"seeds must be an int >= 1 (how many seeds, 0..N-1); got {seeds!r}.")
+    seed_list = list(range(seeds)) if isinstance(seeds, int) and not isinstance(seeds, bool) else seeds
+    if not isinstance(seed_list, list) or not seed_list or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seed_list):
+        raise ValueError(f"seeds must be an int >= 1 (seeds 0..N-1) or a list of seeds >= 0; got {seeds!r}.")
     experiment = experiments.get(name)
     run = settings.get_profile() if run is None else run
+    run = run.scaled(max_train_seconds=max(run.max_train_seconds, REFERENCE_CAP_SECONDS))
     runs: dict[str, list[dict[str, Any]]] = {model: [] for model in experiment.expected_order}
     comparison = None
-    for seed in range(seeds):
+    for seed in seed_list:
         settings.setup(seed=seed, profile=run.name, verbose=False)
         comparison = experiment.comparison(run, seed=seed, length=length)
         for model_name in experiment.expected_order:
@@ -108,10 +116,28 @@ def run_reference(name: str, seeds: int = 3, run: Any = None, length: float = 1.
         "config": {"profile": run.name, "epochs": comparison.epochs, "steps": comparison.steps,
                    "batch_size": comparison.run.batch_size, "train_images": comparison.steps_per_epoch
                    * comparison.run.batch_size, "dataset": comparison.dataset.name, "length": length,
-                   "recipe": experiment.recipe.describe(), "seeds": list(range(seeds)),
+                   "recipe": experiment.recipe.describe(), "seeds": seed_list,
                    "scale_note": experiment.scale_note},
         "provenance": provenance(run.name),
     }
+
+
+def merge(stored: dict[str, Any], rerun: dict[str, Any]) -> dict[str, Any]:
+    """``stored`` with the seeds that ``rerun`` ran replaced by its runs (same comparison and config).
+
+    Example::
+
+        save(merge(load("degradation"), run_reference("degradation", seeds=[2])))
+    """
+    same = ("comparison", "metric", "expected_order")
+    if any(stored[key] != rerun[key] for key in same) or stored["config"]["steps"] != rerun["config"]["steps"]:
+        raise ValueError("merge needs records of the same comparison and step count; rerun every seed instead.")
+    redone = set(rerun["config"]["seeds"])
+    runs = {model: sorted([e for e in stored["runs"][model] if e["seed"] not in redone] + rerun["runs"][model],
+                          key=lambda entry: entry["seed"]) for model in stored["runs"]}
+    seeds = sorted({e["seed"] for entries in runs.values() for e in entries})
+    provenance = {**rerun["provenance"], "seeds_rerun": sorted(redone)}
+    return {**stored, "runs": runs, "config": {**stored["config"], "seeds": seeds}, "provenance": provenance}
 
 
 def validate(record: Any) -> list[str]:
@@ -268,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         description="Rerun the workshop's comparisons over several seeds; write data/reference_runs/NAME.json.")
     parser.add_argument("names", nargs="*", metavar="NAME", help="comparisons to run (default: all)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
+    parser.add_argument("--rerun-seeds", type=int, nargs="+", default=None, metavar="SEED",
+                        help="rerun only these seeds and merge them into the stored file")
     parser.add_argument("--list", action="store_true", help="list the comparisons and their stored results")
     parser.add_argument("--profile", choices=settings.PROFILE_NAMES, default=None,
                         help="run profile (default: WORKSHOP_PROFILE, else cpu/gpu by what is found)")
@@ -292,7 +320,11 @@ def main(argv: list[str] | None = None) -> int:
     run = settings.setup(seed=0, profile=args.profile)
     for name in args.names or list(experiments.EXPERIMENTS):
         start = time.perf_counter()
-        record = run_reference(name, seeds=args.seeds, run=run, length=args.length)
+        if args.rerun_seeds:
+            record = merge(load(name, args.out), run_reference(name, seeds=args.rerun_seeds, run=run,
+                                                               length=args.length))
+        else:
+            record = run_reference(name, seeds=args.seeds, run=run, length=args.length)
         path = save(record, args.out)
         print(f"{verdict(record)}\n  -> {path} ({time.perf_counter() - start:.0f} s)", flush=True)
     return 0
