@@ -431,7 +431,8 @@ if [ -z "${CI_NOTEBOOKS:-}" ]; then
 fi
 for path in "${notebooks[@]}"; do queue+=("$path ci $nb_end $NB_TIMEOUT_S"); done
 say "notebooks: ${GPU_NOTEBOOKS:-none} in the gpu profile, then ${#notebooks[@]} in the ci profile; $JOBS at a time, until +$(( TOTAL_S - BENCH_S )) s"
-# Each queue entry is "notebook profile end limit"; by pid below, never a bare `wait` (the tee above never ends).
+# Each queue entry is "notebook profile end limit". The gpu-profile runs share the machine with ci runs that are
+# compiling, so their images/s lines are lower bounds; the benchmark below measures speed alone on the machine.
 # shellcheck disable=SC2016  # $@ is expanded by the inner bash
 printf '%s\n' "${queue[@]}" | xargs -P "$JOBS" -n 4 bash -c 'run_one "$@"' _
 
