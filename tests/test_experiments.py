@@ -58,3 +58,10 @@ def test_bad_names_and_orders_are_refused() -> None:
     with pytest.raises(ValueError, match="metric"):
         experiments.Experiment(name="x", notebook="00", claim="", metric="speed", expected_order=("a",),
                                models={"a": None}, epochs=1)  # type: ignore[dict-item]
+
+
+def test_slow_comparisons_get_a_larger_safety_cap_outside_ci() -> None:
+    degradation = experiments.get("degradation")
+    assert degradation.profile(get_profile("cpu")).max_train_seconds == 600
+    assert degradation.profile(get_profile("ci")).max_train_seconds == get_profile("ci").max_train_seconds
+    assert experiments.get("alexnet_vs_vgg").profile(get_profile("cpu")) == get_profile("cpu")

@@ -51,6 +51,8 @@ class Experiment:
         batch_size: if not the profile's.
         recipe: the training recipe.
         scale_note: one line on what this scale cannot show, where the paper's effect needs more.
+        cap_seconds: a larger safety cap for this comparison's slowest nets (56 layers, DenseNet) than the
+            profile's, so that a busy laptop slows them down without voiding them (not in the ``ci`` profile).
         data: ``data(run) -> Dataset`` for a comparison on other data than shapes10 (e.g. notebook 09's
             multi-scale shapes); ``downsample`` still applies.
 
@@ -71,6 +73,7 @@ class Experiment:
     batch_size: int | None = None
     recipe: Recipe = Recipe()
     scale_note: str = ""
+    cap_seconds: float | None = None
     data: Callable[[RunProfile], Dataset] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -96,6 +99,8 @@ class Experiment:
             changes["batch_size"] = self.batch_size
         if self.train_samples is not None:
             changes["train_samples"] = min(run.train_samples, self.train_samples)
+        if self.cap_seconds is not None and run.name != "ci":
+            changes["max_train_seconds"] = max(run.max_train_seconds, self.cap_seconds)
         return run.scaled(**changes) if changes else run
 
     def epochs_for(self, run: RunProfile, length: float = 1.0) -> int:
@@ -370,7 +375,7 @@ _register(Experiment(
            'above plain-20, ResNet-56 below both)'),
     metric="train_loss", expected_order=("resnet56", "plain20", "plain56"),
     models={"resnet56": cifar_resnet(56, "identity_pad"), "plain20": cifar_resnet(20, "none"),
-            "plain56": cifar_resnet(56, "none")}, epochs=8, downsample=2, train_samples=4000))
+            "plain56": cifar_resnet(56, "none")}, epochs=8, downsample=2, train_samples=4000, cap_seconds=600))
 _register(Experiment(
     name="resnet20_vs_plain20", notebook="07_resnet",
     claim=('at shallow depth the twins end "comparably accurate", "but the 18-layer ResNet converges faster" '
@@ -378,7 +383,7 @@ _register(Experiment(
            'depth (34 layers: 28.54% plain vs 25.03% residual)'),
     metric="val_accuracy", expected_order=("resnet20", "plain20"),
     models={"resnet20": cifar_resnet(20, "projection"), "plain20": cifar_resnet(20, "none")}, epochs=6,
-    downsample=2))
+    downsample=2, cap_seconds=600))
 _register(Experiment(
     name="identity_vs_scaling", notebook="07_resnet",
     claim=('scaling the shortcut by 0.5 hampers training: CIFAR-10 error 6.61% with the identity, 12.35% with '
@@ -386,7 +391,7 @@ _register(Experiment(
            'Mappings, table 1, ResNet-110)'),
     metric="val_accuracy", expected_order=("original", "constant_scaling"),
     models={"original": _variant("original"), "constant_scaling": _variant("constant_scaling")}, epochs=6,
-    downsample=2,
+    downsample=2, cap_seconds=600,
     scale_note="a 20-layer net: the paper's 110 layers multiply the 0.5 scaling 54 times, ours 9 times"))
 _register(Experiment(
     name="densenet_vs_resnet", notebook="08_densenet",
@@ -394,64 +399,8 @@ _register(Experiment(
            'performances" (Huang et al. 2017, abstract; CIFAR-10+ table 2: DenseNet-BC k=12, 0.8M parameters, '
            '4.51% error against ResNet-110, 1.7M, 6.41%)'),
     metric="val_accuracy", expected_order=("small_densenet", "small_resnet"),
-    models={"small_densenet": _small_densenet, "small_resnet": _small_resnet}, epochs=6, downsample=2))
-
-
-#: Notebook 09's multi-scale shapes per profile: (training images, validation split included; test images).
-MULTISCALE_SIZES: dict[str, tuple[int, int]] = {"ci": (512, 256), "cpu": (4000, 1000), "gpu": (16000, 2000)}
-
-
-def _multiscale_shapes(run: RunProfile) -> Dataset:
-    """Notebook 09's multi-scale task (64x64, four shapes, half 6-9 px and half 28-44 px), sized by profile."""
-    from workshop_utils.multiscale_shapes import load_multiscale_shapes
-
-    return load_multiscale_shapes(*MULTISCALE_SIZES.get(run.name, MULTISCALE_SIZES["cpu"]))[0]
-
-
-def _fpn_classifier(input_shape: tuple[int, int, int], classes: int) -> keras.Model:
-    from workshop_utils.architectures.fpn import pyramid_classifier
-
-    return pyramid_classifier(input_shape, classes)
-
-
-def _top_level_classifier(input_shape: tuple[int, int, int], classes: int) -> keras.Model:
-    from workshop_utils.architectures.fpn import single_level_classifier
-
-    return single_level_classifier(input_shape, classes)
-
-
-_register(Experiment(
-    name="fpn_vs_single_level", notebook="09_extras",
-    claim=('a feature pyramid beats a single feature map, most on small objects: "Placing FPN in RPN improves AR1k '
-           'to 56.3 (Table 1(c)), which is 8.0 points increase over the single-scale RPN baseline (Table 1 (a)). In '
-           'addition, the performance on small objects (AR1ks) is boosted by a large margin of 12.9 points" (Lin et '
-           'al. 2017, section 5.1: region proposals on COCO minival, ResNet-50 pre-trained on ImageNet; the '
-           'single-scale C5 baseline, table 1(b), "shows no advantage over" the C4 one)'),
-    metric="val_accuracy", expected_order=("fpn_classifier", "top_level_classifier"),
-    models={"fpn_classifier": _fpn_classifier, "top_level_classifier": _top_level_classifier}, epochs=3,
-    data=_multiscale_shapes,
-    scale_note=("a 4-class toy on 64x64 images with a 3-stage backbone trained from scratch, not detection on "
-                "COCO: the pyramid's levels are strides 4-16, its rival the stride-16 map")))
-
-
-def _cross_group(shuffle: bool) -> Builder:
-    def build(input_shape: tuple[int, int, int], classes: int) -> keras.Model:
-        from workshop_utils.cross_group import cross_group_shufflenet
-
-        return cross_group_shufflenet(input_shape, classes, shuffle=shuffle)
-
-    return build
-
-
-_register(Experiment(
-    name="shuffle_cross_group", notebook="05_shufflenet",
-    claim=('"the models with channel shuffle ... consistently outperform the counterparts", most with g = 8 '
-           '(Zhang et al. 2018, table 3, ImageNet: ShuffleNet 1x g=8 top-1 error 32.4% with, 37.6% without); '
-           'tested where information must cross the groups: each pixel scattered to one of 8 channel groups'),
-    metric="val_accuracy", expected_order=("with_shuffle", "without_shuffle"),
-    models={"with_shuffle": _cross_group(True), "without_shuffle": _cross_group(False)}, epochs=6, downsample=2,
-    scale_note=("without the shuffle the groups still meet where a stride-2 unit concatenates its pooled input "
-                "(the channel blocks shift against the groups) and in the classifier after global pooling")))
+    models={"small_densenet": _small_densenet, "small_resnet": _small_resnet}, epochs=6, downsample=2,
+    cap_seconds=600))
 
 
 #: Notebook 09's multi-scale shapes per profile: (training images, validation split included; test images).
@@ -489,6 +438,27 @@ _register(Experiment(
     data=_multiscale_shapes,
     scale_note=("a 4-class toy on 64x64 images with a 3-stage backbone trained from scratch, not detection on "
                 "COCO: the pyramid's levels are strides 4-16, its rival the stride-16 map")))
+
+
+def _cross_group(shuffle: bool) -> Builder:
+    def build(input_shape: tuple[int, int, int], classes: int) -> keras.Model:
+        from workshop_utils.cross_group import cross_group_shufflenet
+
+        return cross_group_shufflenet(input_shape, classes, shuffle=shuffle)
+
+    return build
+
+
+_register(Experiment(
+    name="shuffle_cross_group", notebook="05_shufflenet",
+    claim=('"the models with channel shuffle ... consistently outperform the counterparts", most with g = 8 '
+           '(Zhang et al. 2018, table 3, ImageNet: ShuffleNet 1x g=8 top-1 error 32.4% with, 37.6% without); '
+           'tested where information must cross the groups: each of 8 channel groups holds the image under its own '
+           'noise, and the noise cancels only when the groups are combined'),
+    metric="val_accuracy", expected_order=("with_shuffle", "without_shuffle"),
+    models={"with_shuffle": _cross_group(True), "without_shuffle": _cross_group(False)}, epochs=4, downsample=2,
+    scale_note=("without the shuffle the groups still meet where a stride-2 unit concatenates its pooled input "
+                "(the channel blocks shift against the groups) and in the classifier after global pooling")))
 
 
 def get(name: str) -> Experiment:
