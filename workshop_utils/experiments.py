@@ -456,7 +456,7 @@ _register(Experiment(
            'tested where information must cross the groups: each of 8 channel groups holds the image under its own '
            'noise, and the noise cancels only when the groups are combined'),
     metric="val_accuracy", expected_order=("with_shuffle", "without_shuffle"),
-    models={"with_shuffle": _cross_group(True), "without_shuffle": _cross_group(False)}, epochs=4, downsample=2,
+    models={"with_shuffle": _cross_group(True), "without_shuffle": _cross_group(False)}, epochs=6, downsample=2,
     scale_note=("without the shuffle the groups still meet where a stride-2 unit concatenates its pooled input "
                 "(the channel blocks shift against the groups) and in the classifier after global pooling")))
 
