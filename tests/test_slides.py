@@ -303,6 +303,21 @@ def test_deck_moves_the_appendix_after_the_references() -> None:
     assert bs.expected_slide_count(deck) == 6  # title, stub, helper+checker, output subslide, references, appendix
 
 
+def test_deck_leaves_nbval_markers_off_the_slides() -> None:
+    checked = _cell("code", "# NBVAL_CHECK_OUTPUT\nprint(model.count_params())  # NBVAL_CHECK_OUTPUT stays here", "slide")
+    skipped = _cell("code", "x = 1\n  # NBVAL_SKIP\n# a comment\ny = 2", "-")
+    deck = bs.deck_notebook({"cells": [checked, skipped]})
+    assert [bs._source(c) for c in deck["cells"]] == [
+        "print(model.count_params())  # NBVAL_CHECK_OUTPUT stays here", "x = 1\n# a comment\ny = 2"]
+    assert bs._source(checked).startswith("# NBVAL_CHECK_OUTPUT")  # the notebook keeps it: nbval reads it there
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_no_nbval_marker_in_any_deck(path: Path) -> None:
+    shown = [bs._source(c) for c in bs.deck_notebook(_read(path))["cells"] if c["cell_type"] == "code"]
+    assert not [s for s in shown if "# NBVAL_" in s], f"{path.name}: an nbval marker would show on a slide"
+
+
 def test_anchor_round_trip_and_refusal() -> None:
     assert bs.parse_anchor(bs.cell_anchor(12)) == (12, False)
     assert bs.parse_anchor("cell-id=" + bs.cell_anchor(3, output=True)) == (3, True)

@@ -16,9 +16,11 @@ Notebook conventions the decks rely on (tools/AUTHORING.md; checked by tests/tes
 - notes cells carry what the instructor says, including a line such as
   ``Timing: talk 10 min, hands-on 15 min``.
 
-What the deck shows differs from the notebook in five ways (:func:`deck_notebook`):
+What the deck shows differs from the notebook in six ways (:func:`deck_notebook`):
 
 - cells tagged ``solution`` are left out;
+- nbval's marker comments (``# NBVAL_CHECK_OUTPUT`` and the other ``# NBVAL_`` lines) are left out of the code
+  shown: they are for the test run, not the room;
 - code cells tagged ``hide-input`` (or collapsed in JupyterLab: ``metadata.jupyter.source_hidden``) show only
   their output;
 - code cells tagged ``output-slide`` show their input on their slide and their output on a subslide of its own;
@@ -71,6 +73,7 @@ OUTPUT_SLIDE_TAG = "output-slide"
 APPENDIX_TAG = "appendix"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 ANCHOR_RE = re.compile(r"^nb(?P<index>\d+)(?P<output>-output)?$")
+NBVAL_MARKER_RE = re.compile(r"^\s*#\s*NBVAL_[A-Z_]+\s*$")  # nbval's per-cell markers, one comment a line
 TIMING_RE = re.compile(
     # Either part may be left out ("Timing: hands-on 10 min"), but not both.
     r"Timing:\s*(?=talk|hands-on)(?:talk\s+(?P<talk>\d+)\s*min(?:utes)?)?"
@@ -272,6 +275,15 @@ def parse_anchor(anchor: str) -> tuple[int, bool]:
     return int(match["index"]), bool(match["output"])
 
 
+def strip_nbval_markers(source: str) -> str:
+    """``source`` without its nbval marker lines (``# NBVAL_CHECK_OUTPUT``, ``# NBVAL_SKIP``, ...).
+
+    nbval reads a marker on any line of its own; other comments and code stay as they are.
+    Example: ``strip_nbval_markers("# NBVAL_CHECK_OUTPUT\\nprint(1)")  # -> "print(1)"``
+    """
+    return "".join(line for line in source.splitlines(keepends=True) if not NBVAL_MARKER_RE.match(line))
+
+
 def _static_output(output: dict) -> dict:
     data = output.get("data")
     if isinstance(data, dict) and WIDGET_VIEW_MIME in data and "image/png" in data:
@@ -288,6 +300,7 @@ def deck_notebook(nb: dict) -> dict:
     """The notebook as its deck shows it (a new dict; ``nb`` is not changed).
 
     - cells tagged ``solution`` are dropped;
+    - nbval marker lines are removed from code cells' source (:func:`strip_nbval_markers`);
     - code cells tagged ``hide-input``, or collapsed in JupyterLab (``metadata.jupyter.source_hidden``), keep
       only their outputs (``metadata.transient.remove_source``, which nbconvert's templates honour);
     - code cells tagged ``output-slide`` keep their input, and their outputs go to a new subslide right after;
@@ -314,6 +327,7 @@ def deck_notebook(nb: dict) -> dict:
             opens = None
         shown = [cell]
         if cell.get("cell_type") == "code":
+            cell["source"] = strip_nbval_markers(_source(cell))
             cell["outputs"] = [_static_output(o) for o in cell.get("outputs", [])]
             if HIDE_INPUT_TAG in tags or cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"):
                 cell["metadata"]["transient"] = {"remove_source": True}
