@@ -561,3 +561,76 @@ def test_registered_cost_replaces_the_tracing_of_a_layer_with_sublayers() -> Non
         flops.unregister_cost(ResidualBlock)
     assert [(row.name, row.macs) for row in declared.layers] == [("block", 1234)]
     assert declared.params == traced.params == model.count_params()  # its weights are still all counted
+
+
+# --------------------------------------------------------------------------------------------------------------
+# keras.applications: every family counted, none with a warning
+# --------------------------------------------------------------------------------------------------------------
+
+# The smallest model of each keras.applications family (module -> builder), at the smallest input its family
+# accepts where that is cheap: the test builds all 15 (weights=None: nothing is downloaded).
+SMALLEST_APPLICATIONS = {
+    "convnext": lambda a: a.ConvNeXtTiny(weights=None, input_shape=(32, 32, 3)),
+    "densenet": lambda a: a.DenseNet121(weights=None, input_shape=(32, 32, 3)),
+    "efficientnet": lambda a: a.EfficientNetB0(weights=None, input_shape=(32, 32, 3)),
+    "efficientnet_v2": lambda a: a.EfficientNetV2B0(weights=None, input_shape=(32, 32, 3)),
+    "inception_resnet_v2": lambda a: a.InceptionResNetV2(weights=None, input_shape=(75, 75, 3)),
+    "inception_v3": lambda a: a.InceptionV3(weights=None, input_shape=(75, 75, 3)),
+    "mobilenet": lambda a: a.MobileNet(weights=None, alpha=0.25, input_shape=(32, 32, 3)),
+    "mobilenet_v2": lambda a: a.MobileNetV2(weights=None, alpha=0.35, input_shape=(32, 32, 3)),
+    "mobilenet_v3": lambda a: a.MobileNetV3Small(weights=None, alpha=0.75, input_shape=(32, 32, 3)),
+    "nasnet": lambda a: a.NASNetMobile(weights=None, input_shape=(32, 32, 3)),
+    "resnet": lambda a: a.ResNet50(weights=None, input_shape=(32, 32, 3)),
+    "resnet_v2": lambda a: a.ResNet50V2(weights=None, input_shape=(32, 32, 3)),
+    "vgg16": lambda a: a.VGG16(weights=None, input_shape=(32, 32, 3)),
+    "vgg19": lambda a: a.VGG19(weights=None, input_shape=(32, 32, 3)),
+    "xception": lambda a: a.Xception(weights=None, input_shape=(71, 71, 3)),
+}
+
+
+def test_the_list_covers_every_keras_applications_family() -> None:
+    import inspect
+
+    modules = {name for name, value in vars(keras.applications).items()
+               if inspect.ismodule(value) and name not in ("imagenet_utils", "resnet50")}  # resnet50: resnet's alias
+    assert modules == set(SMALLEST_APPLICATIONS), (
+        f"keras.applications families not in SMALLEST_APPLICATIONS: {sorted(modules - set(SMALLEST_APPLICATIONS))}")
+
+
+@pytest.mark.parametrize("family", sorted(SMALLEST_APPLICATIONS))
+def test_smallest_model_of_every_keras_applications_family_is_counted_without_a_warning(family: str) -> None:
+    model = SMALLEST_APPLICATIONS[family](keras.applications)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UncountedLayerWarning)  # a layer without a cost rule fails the test
+        cost = profile(model)
+    assert cost.params == model.count_params()
+    assert cost.macs == sum(row.macs for row in cost.layers) > 0
+
+
+def test_application_custom_layers_have_their_elementwise_cost() -> None:
+    from keras.src.applications.convnext import LayerScale, StochasticDepth
+    from keras.src.applications.inception_resnet_v2 import CustomScaleLayer
+
+    inputs = keras.Input((4, 4, 8))
+    scaled = LayerScale(1e-6, 8, name="layer_scale")(inputs)
+    dropped = StochasticDepth(0.1, name="stochastic_depth")(scaled)
+    outputs = CustomScaleLayer(0.17, name="custom_scale")([inputs, dropped])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UncountedLayerWarning)
+        cost = profile(keras.Model(inputs, outputs))
+    elements = 4 * 4 * 8
+    assert [(row.name, row.macs, row.elementwise_ops) for row in cost.layers] == [
+        ("layer_scale", 0, elements), ("stochastic_depth", 0, 0), ("custom_scale", 0, 2 * elements)]
+    assert cost.params == 8  # LayerScale's gamma
+
+
+def test_a_users_layer_named_like_an_application_layer_still_warns() -> None:
+    class LayerScale(layers.Layer):  # not keras.applications' own: its cost is unknown
+        def build(self, input_shape):
+            self.gamma = self.add_weight(shape=(input_shape[-1],))
+
+        def call(self, x):
+            return x * self.gamma
+
+    with pytest.warns(UncountedLayerWarning, match="LayerScale"):
+        profile(one_layer((4, 4, 8), LayerScale()))

@@ -13,6 +13,9 @@ Vocabulary (papers mix these up):
   folded at inference); LayerNormalization / GroupNormalization / UnitNormalization 4; Rescaling / Normalization
   2; pooling ``prod(pool_size)``; global pooling 1 per *input* element; Add / Subtract / Multiply / Average /
   Maximum / Minimum ``n_inputs - 1``; Concatenate 1 (a copy). Reshaping, padding, cropping and dropout: 0.
+  The custom layers of ``keras.applications`` (:data:`APPLICATION_LAYER_OPS`): ConvNeXt's LayerScale 1,
+  StochasticDepth 0 (the identity at inference), Inception-ResNet-v2's CustomScaleLayer 2. With them, the
+  smallest model of every ``keras.applications`` family is counted with no warning (``tests/test_flops.py``).
 
 What is counted as MACs (everything per image: the batch dimension is excluded):
 
@@ -67,6 +70,7 @@ from typing import Any, Mapping, Sequence
 
 from workshop_utils.flops.report import Comparison, LayerCost, Profile, format_count
 from workshop_utils.flops.rules import (
+    APPLICATION_LAYER_OPS,
     ZERO_COST_LAYERS,
     ZERO_COST_OPS,
     CostFunction,
@@ -84,6 +88,7 @@ __all__ = [
     "CostFunction",
     "UncountedLayerWarning",
     "TF_MAC_OP_TYPES",
+    "APPLICATION_LAYER_OPS",
     "ZERO_COST_LAYERS",
     "ZERO_COST_OPS",
     "register_cost",

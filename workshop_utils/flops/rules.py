@@ -16,6 +16,7 @@ import numbers
 from typing import Any, Callable, Iterable
 
 __all__ = [
+    "APPLICATION_LAYER_OPS",
     "ZERO_COST_LAYERS",
     "ZERO_COST_OPS",
     "CostFunction",
@@ -259,6 +260,25 @@ def _leaf_cost(layer: Any, in_shapes: list[tuple], out_shapes: list[tuple]) -> t
         return None  # bilinear and friends compute weighted sums: not free, and not counted here
     if type(layer).__name__ in ZERO_COST_LAYERS or _is_zero_cost_layer(layer):
         return 0, 0
+    per_element = _application_layer_ops(layer)
+    if per_element is not None:
+        return 0, per_element * out_elements
+    return None
+
+
+#: The custom layers that ``keras.applications`` models are built with (class name -> elementwise ops per output
+#: element; none does a multiply-accumulate): ConvNeXt's ``LayerScale`` (``x * gamma``, one multiply),
+#: ``StochasticDepth`` (the identity at inference) and Inception-ResNet-v2's ``CustomScaleLayer``
+#: (``x + scale * residual``, a multiply and an add). Matched only in Keras' own ``applications`` modules, so a
+#: user's layer of the same name is not mistaken for one.
+APPLICATION_LAYER_OPS: dict[str, int] = {"LayerScale": 1, "StochasticDepth": 0, "CustomScaleLayer": 2}
+
+
+def _application_layer_ops(layer: Any) -> int | None:
+    """Elementwise ops per output element of a ``keras.applications`` custom layer, else None."""
+    cls = type(layer)
+    if cls.__module__.startswith("keras.") and ".applications." in cls.__module__:
+        return APPLICATION_LAYER_OPS.get(cls.__name__)
     return None
 
 
