@@ -6,7 +6,10 @@ notebook 09's closing chart import these reference copies (one copy of each bloc
 * :mod:`~workshop_utils.architectures.alexnet`, :mod:`~workshop_utils.architectures.googlenet` -- AlexNet (one
   and two towers) and GoogLeNet with its auxiliary heads (02, 03).
 * :mod:`~workshop_utils.architectures.mobilenet` -- MobileNet v1 (alpha, rho), depthwise separable blocks (04).
+* :mod:`~workshop_utils.architectures.mobilenet_v2` -- MobileNetV2's inverted residual block and network (04,
+  appendix).
 * :mod:`~workshop_utils.architectures.shufflenet` -- ShuffleNet v1 units, channel shuffle layer (05).
+* :mod:`~workshop_utils.architectures.shufflenet_v2` -- the ShuffleNet V2 unit and network (05, appendix).
 * :mod:`~workshop_utils.architectures.squeezenet` -- fire module, SqueezeNet v1.0/v1.1 (06).
 * :mod:`~workshop_utils.architectures.resnet` -- basic/bottleneck blocks, ResNet-18/34/50, ResNeXt, small ResNets (07).
 * :mod:`~workshop_utils.architectures.densenet` -- dense block, transition, DenseNet-121/169/201, small DenseNets (08).
