@@ -66,6 +66,19 @@ def test_checker_passes_the_reference_and_an_independent_solution() -> None:
         assert repr(result) == result.message
 
 
+def test_a_notebook_shows_the_message_wrapped_to_the_slide_width() -> None:
+    from IPython.lib.pretty import pretty
+
+    from workshop_utils.exercises import DISPLAY_WIDTH, CheckResult, wrap_message
+
+    message = "Passed: " + " ".join(f"word{index}" for index in range(60)) + "\nsecond paragraph"
+    shown = pretty(CheckResult(True, message))
+    assert shown == wrap_message(message) and len(shown.splitlines()) > 2
+    assert max(len(line) for line in shown.splitlines()) <= DISPLAY_WIDTH
+    assert shown.split() == message.split()  # only line breaks change; words are never split
+    assert shown.splitlines()[-1] == "second paragraph"  # existing line breaks are kept
+
+
 def _flipped(x, kernel, stride=1, padding="valid"):
     return solution(x, kernel[::-1, ::-1], stride, padding)
 

@@ -27,17 +27,61 @@ def shared_vgg16(keras_vgg16: keras.Model, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(vgg_exercise, "keras_vgg16_reference", lambda: reference)
 
 
-def solution(x, filters, convs):
+def solution(x, filters, convs, name=None, batch_norm=False):
+    for index in range(1, convs + 1):
+        conv_name = f"{name}_conv{index}" if name else None
+        if batch_norm:
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=conv_name)(x)
+            x = layers.ReLU()(layers.BatchNormalization()(x))
+        else:
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=conv_name)(x)
+    return layers.MaxPooling2D(2, strides=2, name=f"{name}_pool" if name else None)(x)
+
+
+def separate_relu_layers(x, filters, convs, **options):
+    """Same block written with ReLU layers, keyword arguments and **options: must pass too."""
+    name = options.get("name")
+    for index in range(convs):
+        conv = layers.Conv2D(filters=filters, kernel_size=(3, 3), padding="same",
+                             use_bias=not options.get("batch_norm"), name=name and f"{name}_conv{index + 1}")(x)
+        x = layers.ReLU()(layers.BatchNormalization()(conv) if options.get("batch_norm") else conv)
+    return layers.MaxPooling2D(pool_size=(2, 2), name=name and f"{name}_pool")(x)
+
+
+def paper_block_only(x, filters, convs):
+    """Right block, but without the keywords the rest of notebook 02 passes."""
     for _ in range(convs):
         x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
     return layers.MaxPooling2D(2, strides=2)(x)
 
 
-def separate_relu_layers(x, filters, convs):
-    """Same block written with ReLU layers and keyword arguments: must pass too."""
-    for _ in range(convs):
-        x = layers.ReLU()(layers.Conv2D(filters=filters, kernel_size=(3, 3), padding="same")(x))
-    return layers.MaxPooling2D(pool_size=(2, 2))(x)
+def names_ignored(x, filters, convs, name=None, batch_norm=False):
+    return solution(x, filters, convs, batch_norm=batch_norm)
+
+
+def names_from_zero(x, filters, convs, name=None, batch_norm=False):
+    for index in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=name and f"{name}_conv{index}")(x)
+    return layers.MaxPooling2D(2, strides=2, name=name and f"{name}_pool")(x)
+
+
+def batch_norm_ignored(x, filters, convs, name=None, batch_norm=False):
+    return solution(x, filters, convs, name=name)
+
+
+def batch_norm_with_bias(x, filters, convs, name=None, batch_norm=False):
+    for index in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same", name=name and f"{name}_conv{index + 1}")(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x)) if batch_norm else layers.ReLU()(x)
+    return layers.MaxPooling2D(2, strides=2, name=name and f"{name}_pool")(x)
+
+
+def batch_norm_after_relu(x, filters, convs, name=None, batch_norm=False):
+    for index in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", use_bias=not batch_norm,
+                          name=name and f"{name}_conv{index + 1}")(x)
+        x = layers.BatchNormalization()(x) if batch_norm else x
+    return layers.MaxPooling2D(2, strides=2, name=name and f"{name}_pool")(x)
 
 
 def stub(x, filters, convs):
@@ -147,6 +191,12 @@ def relu_before_conv(x, filters, convs):
         (returns_nothing, "not_a_tensor", "Return the block's output"),
         (unchained_convs, "conv_count", "x = layers.Conv2D(...)(x)"),
         (relu_before_conv, "wrong_numbers", "numbers differ"),
+        (paper_block_only, "interface", "name=None, batch_norm=False"),
+        (names_ignored, "names", "'block1_conv1' is expected"),
+        (names_from_zero, "names", "'block1_conv1' is expected"),
+        (batch_norm_ignored, "batch_norm_layers", "0 BatchNormalization"),
+        (batch_norm_with_bias, "batch_norm_bias", "use_bias=False"),
+        (batch_norm_after_relu, "batch_norm_order", "conv -> batch norm -> ReLU"),
     ],
     ids=lambda value: getattr(value, "__name__", None),
 )
@@ -171,6 +221,8 @@ def test_keras_reference_is_vgg16(keras_vgg16: keras.Model) -> None:
     assert KERAS_VGG16_PARAMS == reference.params  # the constant the tests use is what Keras really builds
     assert reference.block_shapes == ((112, 112, 64), (56, 56, 128), (28, 28, 256), (14, 14, 512), (7, 7, 512))
     assert reference.output_shape == (1000,)
+    assert reference.layer_names[:3] == ("block1_conv1", "block1_conv2", "block1_pool")
+    assert len(reference.layer_names) == 13 + 5 and reference.layer_names[-1] == "block5_pool"
 
 
 def test_solution_passes_and_builds_keras_vgg16(capsys: pytest.CaptureFixture[str]) -> None:

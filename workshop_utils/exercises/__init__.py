@@ -11,11 +11,13 @@ Example::
 
 New checkers are written with :func:`run_check`: the checks raise :class:`Hint` (with a short ``mistake`` key)
 at the first problem, and the runner turns that into one :class:`CheckResult` with the shared wording
-(``Passed: ...`` / ``Not yet: ...``). A result displays itself once, so a checker call needs no trailing ``;``.
+(``Passed: ...`` / ``Not yet: ...``). A result displays itself once, so a checker call needs no trailing ``;``;
+a notebook shows its message wrapped at :data:`DISPLAY_WIDTH` characters, so it fits a slide.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +56,22 @@ class CheckResult:
         return self.message
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(self.message)
+        printer.text(wrap_message(self.message))
+
+
+DISPLAY_WIDTH = 110
+"""Characters per line when a notebook shows a result: longer lines wrap on a 1280x720 slide."""
+
+
+def wrap_message(message: str, width: int = DISPLAY_WIDTH) -> str:
+    """``message`` with each line broken at spaces to at most ``width`` characters (words are never split).
+
+    Example::
+
+        wrap_message("Passed: " + "word " * 40).count("\\n")   # 1
+    """
+    return "\n".join(textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False) or line
+                     for line in message.splitlines() or [""])
 
 
 class Hint(Exception):

@@ -15,10 +15,16 @@ and :func:`check_inception_module` verifies it three ways:
 2. A fresh random small configuration, so that a module with hard-coded widths fails.
 3. Numbers: the attendee's weights are copied into the reference module and both run on the same random input;
    the outputs must agree (branch order, ReLUs, max pooling).
+4. What the rest of notebook 03 relies on: called with ``name="inception_3a"``, every layer of the module is named
+   ``inception_3a_...`` (the appendix groups GoogLeNet's costs by that prefix) and each convolution has the
+   reference's name and parameters (``inception_3a_1x1``, ``_3x3_reduce``, ``_3x3``, ``_5x5_reduce``, ``_5x5``,
+   ``_pool_proj``: the GoogLeNet section compares its layers with the reference copy's); no batch normalization
+   (GoogLeNet v1 has none; the small net of section 5 adds it after each module).
 
 A failure gives one hint, with a ``mistake`` key, that points at the likely mistake: no bottleneck, a pool branch without projection, the
 wrong concatenation axis, ``'valid'`` padding (or MaxPooling2D's default stride), branches in the wrong order.
-Batch normalization after the convolutions is accepted (its parameters are reported apart).
+Then: the ``name`` argument ignored, other layer names, batch normalization inside the module, convolutions
+without biases.
 
 Example::
 
@@ -219,6 +225,48 @@ def _compare_numbers(model: Any, widths: InceptionWidths, input_shape: tuple[int
                mistake="wrong_numbers_" + "_".join(wrong))
 
 
+def _check_names(function: Callable[..., Any]) -> None:
+    """Step 4: the names (and biases) the GoogLeNet section and the appendix rely on, on module 3a."""
+    import keras
+
+    from workshop_utils.inception_cost import module_model
+
+    name = "inception_3a"
+    inputs = keras.Input(GOOGLENET_3A_INPUT)
+    try:
+        model = keras.Model(inputs, function(inputs, *GOOGLENET_3A.as_tuple(), name=name))
+    except Exception as error:
+        raise Hint(f"inception_module(x, 64, 96, 128, 16, 32, 32, name='inception_3a') raised "
+                   f"{type(error).__name__}: {str(error)[:300]}. Keep the `name` argument: GoogLeNet names its "
+                   "modules with it.", mistake="interface") from None
+    if any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers):
+        raise Hint("Your module has BatchNormalization layers. GoogLeNet (Inception v1) has none, and the GoogLeNet "
+                   "section compares its layers and parameters with the paper's network: take them out (section 5's "
+                   "small net adds batch norm after each module itself).", mistake="batch_norm")
+    reference = module_model(GOOGLENET_3A, GOOGLENET_3A_INPUT, name=name)
+    expected = {tuple(int(d) for d in layer.kernel.shape): (layer.name, layer.count_params())
+                for layer in reference.layers if isinstance(layer, keras.layers.Conv2D)}
+    suffixes = ", ".join(f"f\"{{name}}{n[len(name):]}\"" for n, _ in sorted(expected.values()))
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.layers.Conv2D):
+            want_name, want_params = expected[tuple(int(d) for d in layer.kernel.shape)]
+            shape = "x".join(str(int(d)) for d in layer.kernel.shape)
+            if layer.name != want_name:
+                raise Hint(f"With name='{name}' your conv with kernel {shape} is named '{layer.name}'; the GoogLeNet "
+                           f"section expects '{want_name}' (it compares layer names and parameters with the "
+                           f"reference copy). Name the convs {suffixes}.", mistake="names")
+            if layer.count_params() != want_params:
+                raise Hint(f"{layer.name} has {layer.count_params():,} parameters, the reference {want_params:,}: "
+                           "keep each convolution's bias (use_bias=True, the default; GoogLeNet v1 has no batch "
+                           "norm to replace it).", mistake="no_bias")
+        elif not layer.name.startswith(f"{name}_"):
+            raise Hint(f"With name='{name}' your {type(layer).__name__} is named '{layer.name}'. Start every layer's "
+                       f"name with f\"{{name}}_\" (e.g. f\"{{name}}_pool\", f\"{{name}}_concat\"): the appendix adds "
+                       "up each module's cost by that prefix.", mistake="names")
+
+
 def check_inception_module(
     function: Callable[..., Any], seed: int | None = None, verbose: bool = False
 ) -> CheckResult:
@@ -264,6 +312,7 @@ def check_inception_module(
                                 one_by_one[2], int(rng.integers(2, 13)), one_by_one[3])
         small_model = _build(function, small, small_input)
         _compare_numbers(small_model, small, small_input, rng)
+        _check_names(function)
         normalisation = ("" if extra == bias else
                          f" (yours has {params:,}: the same {kernel_weights:,} kernel weights plus {extra:,} "
                          "bias/normalization parameters)")
@@ -271,7 +320,7 @@ def check_inception_module(
             f"Inception (3a) on 28x28x192 gives {tuple(model.output.shape[1:])}, {reference.params:,} "
             f"parameters{normalisation} and {macs:,} MACs, as the reference; on a random "
             f"{small_input[0]}x{small_input[1]}x{small_input[2]} input with widths {small.as_tuple()} your "
-            "outputs equal the reference module's."
+            "outputs equal the reference module's; with name='inception_3a' its layers have GoogLeNet's names."
         )
 
     return run_check(checks)

@@ -2,11 +2,12 @@
 
 The attendee writes::
 
-    def vgg_block(x, filters, convs):
+    def vgg_block(x, filters, convs, name=None, batch_norm=False):
         ...  # `convs` 3x3 convolutions with `filters` filters, 'same' padding, ReLU; then one 2x2 max pool
         return x
 
-and :func:`check_vgg_block` verifies it three ways:
+(the rest of notebook 02 calls it with ``name=f"block{i}"`` and, for its experiment, ``batch_norm=True``), and
+:func:`check_vgg_block` verifies it four ways:
 
 1. Structure, on a fresh random small configuration (input size, channels, filters, conv count): the number of
    convolutions, their 3x3 kernels, stride 1, ``'same'`` padding and biases; one 2x2 max pooling per block.
@@ -15,10 +16,15 @@ and :func:`check_vgg_block` verifies it three ways:
 3. VGG-16 at ImageNet size built from the attendee's block (224x224x3, five blocks of 2, 2, 3, 3, 3 convs with
    64..512 filters, then the fully connected head 4096-4096-1000): the block output shapes and the parameter
    count must equal ``keras.applications.VGG16(weights=None)``'s, 138,357,544.
+4. What the rest of the notebook relies on: the ``name`` and ``batch_norm`` keywords; with ``name=f"block{i}"``
+   the convs and pools are named as in Keras' VGG-16 (``block1_conv1`` ... ``block5_pool``); with
+   ``batch_norm=True`` each conv is Conv2D without bias -> BatchNormalization -> ReLU (numbers compared with the
+   reference, random batch-norm statistics copied in).
 
 A failure gives one hint, with a ``mistake`` key, for the first likely mistake found: the stub not written, missing pooling, pooling
 after every conv, ``'valid'`` padding, biases turned off, a wrong or missing activation, average pooling, a wrong
-kernel size, the conv count or filters ignored.
+kernel size, the conv count or filters ignored, the keywords missing, other layer names, a wrong batch-norm
+block.
 
 Example::
 
@@ -29,6 +35,7 @@ Example::
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +75,7 @@ class VGGReference:
         params: its parameter count (138,357,544).
         block_shapes: output shape (height, width, channels) of each block's pooling layer.
         output_shape: the classifier's output shape, ``(1000,)``.
+        layer_names: names of its Conv2D and MaxPooling2D layers in order (``block1_conv1`` ... ``block5_pool``).
 
     Example::
 
@@ -77,6 +85,7 @@ class VGGReference:
     params: int
     block_shapes: tuple[tuple[int, ...], ...]
     output_shape: tuple[int, ...]
+    layer_names: tuple[str, ...] = ()
 
 
 
@@ -113,7 +122,8 @@ def reference_from_model(model: Any) -> VGGReference:
         reference_from_model(keras.applications.VGG16(weights=None)).params   # 138357544
     """
     shapes = tuple(tuple(int(d) for d in model.get_layer(f"block{i}_pool").output.shape[1:]) for i in range(1, 6))
-    return VGGReference(int(model.count_params()), shapes, tuple(int(d) for d in model.output.shape[1:]))
+    names = tuple(layer.name for layer in _layers_of(model, "Conv2D", "MaxPooling2D"))
+    return VGGReference(int(model.count_params()), shapes, tuple(int(d) for d in model.output.shape[1:]), names)
 
 
 @functools.lru_cache(maxsize=1)
@@ -282,11 +292,101 @@ def _check_vgg16(function: Callable[..., Any], reference: VGGReference) -> int:
     return params
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Step 4: what the rest of notebook 02 relies on: `name` and `batch_norm`
+# --------------------------------------------------------------------------------------------------------------
+
+_INTERFACE = ("The rest of the notebook calls vgg_block(x, filters, convs, name=f\"block{i}\", batch_norm=...): "
+              "declare it as def vgg_block(x, filters, convs, name=None, batch_norm=False).")
+
+
+def _check_interface(function: Callable[..., Any]) -> None:
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):  # a builtin or C function: nothing to read, the calls below will tell
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    missing = [keyword for keyword in ("name", "batch_norm") if keyword not in parameters]
+    if missing:
+        raise Hint(f"Your block works, but it has no {' and no '.join(f'`{m}`' for m in missing)} argument. "
+                   + _INTERFACE, mistake="interface")
+
+
+def _check_names(function: Callable[..., Any], reference: VGGReference) -> None:
+    import keras
+
+    inputs = keras.Input(VGG16_INPUT)
+    x = inputs
+    for index, (filters, convs) in enumerate(VGG16_BLOCKS, start=1):
+        try:
+            x = function(x, filters, convs, name=f"block{index}")
+        except Exception as error:
+            raise Hint(f"vgg_block(x, {filters}, {convs}, name='block{index}') raised {type(error).__name__}: "
+                       f"{str(error)[:300]}. " + _INTERFACE, mistake="interface") from None
+    names = tuple(layer.name for layer in _layers_of(keras.Model(inputs, x), "Conv2D", "MaxPooling2D"))
+    if names != reference.layer_names:
+        wrong = next(((got, want) for got, want in zip(names, reference.layer_names) if got != want),
+                     (names[len(reference.layer_names):] or "(none)", "(none)"))
+        raise Hint(f"With name='block1' ... 'block5' your layers are named {', '.join(names[:3])}, ...; Keras' VGG-16 "
+                   f"names them {', '.join(reference.layer_names[:3])}, ... (first difference: {wrong[0]!r} where "
+                   f"{wrong[1]!r} is expected). Name each conv f\"{{name}}_conv{{i}}\" (i from 1) and the pool "
+                   f"f\"{{name}}_pool\": the receptive-field table later in the notebook lists these names.",
+                   mistake="names")
+
+
+def _check_batch_norm(function: Callable[..., Any], size: int, channels: int, filters: int, convs: int,
+                      rng: np.random.Generator) -> None:
+    import keras
+    from keras import layers
+
+    from workshop_utils.architectures.alexnet import conv_block
+
+    inputs = keras.Input((size, size, channels))
+    try:
+        outputs = function(inputs, filters, convs, batch_norm=True)
+    except Exception as error:
+        raise Hint(f"vgg_block(x, {filters}, {convs}, batch_norm=True) raised {type(error).__name__}: "
+                   f"{str(error)[:300]}", mistake="batch_norm_error") from None
+    model = keras.Model(inputs, outputs)
+    convolutions, norms = _layers_of(model, "Conv2D"), _layers_of(model, "BatchNormalization")
+    how = ("with batch_norm=True each conv is Conv2D(filters, 3, padding='same', use_bias=False), then "
+           "BatchNormalization(), then the ReLU; one MaxPooling2D(2, strides=2) ends the block")
+    if len(convolutions) != convs or len(norms) != convs:
+        raise Hint(f"vgg_block(x, {filters}, {convs}, batch_norm=True) has {len(convolutions)} Conv2D and "
+                   f"{len(norms)} BatchNormalization layers; {how} ({convs} of each).", mistake="batch_norm_layers")
+    for conv in convolutions:
+        if conv.use_bias:
+            raise Hint(f"With batch_norm=True, {conv.name} keeps its bias: batch norm subtracts the mean right "
+                       f"after it, so the bias does nothing. Use use_bias=False: {how}.", mistake="batch_norm_bias")
+    for norm in norms:  # random statistics, so that BN before and after the ReLU give different numbers
+        gamma, beta, mean, variance = norm.get_weights()
+        norm.set_weights([rng.uniform(0.5, 1.5, gamma.shape), rng.normal(size=beta.shape),
+                          rng.normal(size=mean.shape), rng.uniform(0.5, 2.0, variance.shape)])
+    images = rng.normal(size=(2, size, size, channels)).astype("float32")
+    got = keras.ops.convert_to_numpy(model(images, training=False))
+    reference_input = keras.Input((size, size, channels))
+    x = reference_input
+    for _ in range(convs):
+        x = conv_block(x, filters, 3, batch_norm=True)
+    reference = keras.Model(reference_input, layers.MaxPooling2D(2, strides=2)(x))
+    for kind in ("Conv2D", "BatchNormalization"):
+        for mine, theirs in zip(_layers_of(model, kind), _layers_of(reference, kind)):
+            theirs.set_weights(mine.get_weights())
+    want = keras.ops.convert_to_numpy(reference(images, training=False))
+    if got.shape != want.shape or not np.allclose(got, want, rtol=1e-4, atol=1e-4 * (np.abs(want).max() + 1e-6)):
+        raise Hint(f"With batch_norm=True the layers are there but the numbers differ from the reference: the order "
+                   f"is conv -> batch norm -> ReLU (no activation on the Conv2D itself); {how}.",
+                   mistake="batch_norm_order")
+
+
 def check_vgg_block(function: Callable[..., Any], seed: int | None = None, verbose: bool = False) -> CheckResult:
-    """Check an attendee's ``vgg_block(x, filters, convs)``; the result shows "Passed: ..." or a hint.
+    """Check an attendee's ``vgg_block(x, filters, convs, name=None, batch_norm=False)``; the result shows
+    "Passed: ..." or a hint.
 
     Args:
-        function: the attendee's function, called as ``function(x, filters, convs)`` on a ``keras.Input``.
+        function: the attendee's function, called as ``function(x, filters, convs)`` on a ``keras.Input``, then
+            with ``name=`` and ``batch_norm=True`` (what the rest of notebook 02 passes).
         seed: seed for the random small configuration and inputs (``None``: fresh each call).
         verbose: ignored (kept so that older notebook cells still run); the result displays itself.
 
@@ -320,11 +420,13 @@ def check_vgg_block(function: Callable[..., Any], seed: int | None = None, verbo
         _check_structure(keras.Model(inputs, _call(function, inputs, filters + 1, other)), size, filters + 1, other)
         reference = keras_vgg16_reference()
         params = _check_vgg16(function, reference)
+        _check_interface(function)
+        _check_names(function, reference)
+        _check_batch_norm(function, size, channels, filters, convs, rng)
         return (
             f"on a random {size}x{size}x{channels} input with filters={filters}, convs={convs} your block "
-            f"equals the reference (same weights, same outputs); VGG-16 built from it gives blocks "
-            f"{' -> '.join('x'.join(map(str, s)) for s in reference.block_shapes)} and {params:,} parameters, "
-            f"exactly keras.applications.VGG16(weights=None)'s."
+            f"equals the reference (same weights, same outputs; with batch_norm=True too); VGG-16 built from it "
+            f"has {params:,} parameters and Keras' layer names, exactly keras.applications.VGG16(weights=None)'s."
         )
 
     return run_check(checks)
