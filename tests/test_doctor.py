@@ -22,7 +22,7 @@ def test_table_shows_fixes_for_problems_only() -> None:
     )
     assert "never shown" not in table
     assert "-> do this" in table and "-> do that" in table
-    assert "3 checks: 1 failed, 1 warnings" in table and "Fix the FAIL lines" in table
+    assert "3 checks: 1 failed, 1 warning." in table and "Fix the FAIL lines" in table  # singular for one
 
 
 def test_main_exits_1_on_failure_and_0_otherwise(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -42,13 +42,14 @@ class Session:
         return (h2 * 60 + m2) - (h1 * 60 + m1)
 
 
-# Plan A of the deck. Part 1 (convolution basics) is in the deck's Plan B only (15 min talk + 15 min hands-on);
-# it is listed first here as the morning's warm-up / pre-work notebook. The welcome (notebook 00) is not in the
-# deck: it gets its own 15 minutes before Plan A starts at 09:30, so it no longer eats into part 1.
+# Plan A of the deck, which starts at 10:00 (3x3 vs 11x11). Part 1 (convolution basics) is in the deck's Plan B
+# only (15 min talk + 15 min hands-on); the notebooks put it first, 09:30-10:00, as the morning's warm-up /
+# pre-work. The welcome (notebook 00) is in neither plan: it gets its own 15 minutes before part 1.
 PROGRAM: tuple[Session, ...] = (
     Session("09:15", "09:30", "Welcome: the day, the machine check, the tools", 5, 10, "00_welcome",
-            note="not in the deck's plan: 15 min before its 09:30 start"),
-    Session("09:30", "10:00", "Part 1: convolution basics (pre-work or warm-up)", 15, 15, "01_convolution_basics"),
+            note="not in the deck: 15 min before the notebooks' part 1"),
+    Session("09:30", "10:00", "Part 1: convolution basics (pre-work or warm-up)", 15, 15, "01_convolution_basics",
+            note="from the deck's Plan B; its Plan A starts at 10:00"),
     Session("10:00", "10:30", "3x3 vs 11x11 (AlexNet vs VGG)", 10, 15, "02_kernel_size_alexnet_vgg"),
     Session("10:30", "11:10", '"1x1 conv" vs "FC" (Inception)', 20, 25, "03_inception_1x1_conv",
             note="the deck gives 20 + 25 = 45 min for this 40-min slot: trim 5 min of hands-on"),

@@ -106,7 +106,8 @@ class Comparison:
         return self.epochs * self.steps_per_epoch
 
     def describe(self) -> str:
-        """What every model gets, in one paragraph.
+        """What every model gets: three lines (steps and data; recipe; ranking and cap), each short enough
+        for a slide.
 
         Example::
 
@@ -115,8 +116,8 @@ class Comparison:
         experiment = self.experiment
         return (f"{experiment.name}: every model trains {self.steps:,} steps ({self.epochs} epochs of "
                 f"{self.steps_per_epoch} batches of {min(self.run.batch_size, self.dataset.x_train.shape[0])}) on "
-                f"{self.dataset.name}, in the order drawn from seed {self.seed}; recipe: "
-                f"{experiment.recipe.describe()}. Ranked by {experiment.metric.replace('_', ' ')} "
+                f"{self.dataset.name}, in the order drawn from seed {self.seed}.\nRecipe: "
+                f"{experiment.recipe.describe()}.\nRanked by {experiment.metric.replace('_', ' ')} "
                 f"({experiment.better} is better). Safety cap: {self.run.max_train_seconds:.0f} s per model.")
 
     def build(self, name: str) -> keras.Model:

@@ -328,7 +328,8 @@ def format_table(results: list[Check]) -> str:
     failed = sum(result.status == FAIL for result in results)
     warned = sum(result.status == WARN for result in results)
     verdict = "Ready for the workshop." if not failed else "Fix the FAIL lines before the workshop."
-    lines.append(f"\n{len(results)} checks: {failed} failed, {warned} warnings. {verdict}")
+    warnings = f"{warned} warning" + ("" if warned == 1 else "s")
+    lines.append(f"\n{len(results)} checks: {failed} failed, {warnings}. {verdict}")
     return "\n".join(lines)
 
 
