@@ -224,3 +224,20 @@ def test_float_images_are_refused_rather_than_scaled_twice(data: Dataset) -> Non
                              x_test=data.x_test.astype("float32"), y_test=data.y_test, num_classes=4)
     with pytest.raises(TypeError, match="uint8"):
         train_classifier(small_cnn(), floats, get_profile("ci"), progress=False)
+
+
+def test_compiled_model_refuses_a_recipe_it_would_ignore(data: Dataset) -> None:
+    # keras.models.clone_model compiles the clone with a fresh copy of the original's optimizer and schedule: a
+    # fine-tune of such a clone at a small learning rate would silently run the original's warm-up again.
+    from workshop_utils.recipe import Recipe
+
+    original = small_cnn()
+    Recipe().compile(original, total_steps=100)
+    clone = keras.models.clone_model(original)
+    assert clone.compiled
+    with pytest.raises(ValueError, match="already compiled.*clone_model"):
+        train_classifier(clone, data, get_profile("ci"), progress=False, recipe=Recipe(learning_rate=1e-4))
+    with pytest.raises(ValueError, match="already compiled"):
+        train_classifier(clone, data, get_profile("ci"), progress=False, learning_rate=1e-4)
+    result = train_classifier(clone, data, get_profile("ci"), progress=False)  # its own settings, as documented
+    assert result.steps_run == result.steps_planned

@@ -433,7 +433,7 @@ def train_classifier(
 
     An uncompiled model is compiled with the :class:`~workshop_utils.recipe.Recipe` (warm-up then decay over
     exactly these steps, label smoothing, Adam); a compiled one keeps its own settings (e.g. GoogLeNet's
-    ``loss_weights``). Either way the recipe sets the batch-norm momentum. ``run.max_train_seconds`` is only a
+    ``loss_weights``), so it cannot also take ``recipe`` or ``learning_rate``. Either way the recipe sets the batch-norm momentum. ``run.max_train_seconds`` is only a
     safety cap: a run it stops is marked void (``TrainResult.void``). Images are scaled to [0, 1] here. A model
     with several outputs gets the labels once per output; accuracy is read from the first output.
 
@@ -455,7 +455,8 @@ def train_classifier(
     Raises:
         TypeError: ``model`` is not a Keras model, ``run`` is not a run profile (e.g. the string ``"cpu"``), or
             ``dataset`` is not a Dataset (e.g. an ``(x, y)`` tuple).
-        ValueError: a subclassed model is not built, its classes do not match the dataset's, or a bad number.
+        ValueError: a subclassed model is not built, its classes do not match the dataset's, a compiled model is
+            given ``recipe`` or ``learning_rate`` (it would ignore them), or a bad number.
 
     Example::
 
@@ -477,6 +478,13 @@ def train_classifier(
         raise ValueError(f"validation_fraction must be a number in [0, 0.5], e.g. 0.1; got {validation_fraction!r}.")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be an int >= 0, got {seed!r}.")
+    if model.compiled and (recipe is not None or learning_rate is not None):
+        raise ValueError(
+            f"{model.name} is already compiled, so it would train with its own optimizer and schedule and ignore "
+            "recipe= / learning_rate=. (keras.models.clone_model compiles the clone like the original, schedule "
+            "included.) Build the model afresh (or clone it and pass it uncompiled), or leave out recipe= and "
+            "learning_rate= to keep its own settings."
+        )
     recipe = Recipe() if recipe is None else recipe
     if not isinstance(recipe, Recipe):
         raise TypeError(f"recipe must be a workshop_utils.recipe.Recipe, got {type(recipe).__name__}.")
