@@ -92,3 +92,35 @@ def test_variants_build_and_run(variant):
     out = keras.ops.convert_to_numpy(model(np.ones((2, 8, 8, 3), "float32")))
     assert out.shape == (2, 10)
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_se_resnet50_matches_the_squeeze_and_excitation_paper():
+    """SE-ResNet-50 (Hu et al. 2018, table 2: 28.09M): ResNet-50's 25,557,032 trainable + SE's 2,530,992."""
+    from workshop_utils.architectures.resnet import resnet
+
+    model = resnet(50, se_ratio=16)
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert trainable == 28_088_024 and round(trainable / 1e6, 2) == 28.09
+    assert model.name == "se_resnet50"
+    # per block 2 C^2 / r + C / r + C: conv2 (C = 256) x3, conv3 (512) x4, conv4 (1024) x6, conv5 (2048) x3
+    se = sum(n * (2 * c * c // 16 + c // 16 + c) for c, n in ((256, 3), (512, 4), (1024, 6), (2048, 3)))
+    assert trainable - 25_557_032 == se == 2_530_992
+
+
+def test_squeeze_excitation_scales_channels_by_gates():
+    from workshop_utils.architectures.resnet import basic_block, squeeze_excitation
+
+    inputs = keras.Input((4, 4, 32))
+    model = keras.Model(inputs, squeeze_excitation(inputs, ratio=8, name="t"))
+    assert model.count_params() == 2 * 32 * 32 // 8 + 32 // 8 + 32
+    for layer in model.layers:
+        if layer.weights:
+            layer.set_weights([np.zeros(w.shape, "float32") for w in layer.weights])  # gates = sigmoid(0) = 0.5
+    x = np.random.default_rng(0).normal(size=(2, 4, 4, 32)).astype("float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(x)), 0.5 * x, rtol=1e-6)
+    with pytest.raises(ValueError, match="no hidden unit"):
+        squeeze_excitation(inputs, ratio=64)
+    plain = keras.Model(inputs, basic_block(inputs, 32))
+    with_se = keras.Model(inputs, basic_block(inputs, 32, se_ratio=8))
+    assert with_se.count_params() - plain.count_params() == model.count_params()
+    assert any(layer.name == "block_se_scale" for layer in with_se.layers)

@@ -16,11 +16,16 @@ Shortcuts (the paper's section 3.3 and table 3):
 
 Two ResNet details that matter for counts:
 
-* ``keras.applications.ResNet50`` keeps a bias in every conv (inherited from the original Caffe weights), though
-  the BN right after makes it redundant; the paper and torchvision have none. ``use_bias=True`` reproduces Keras'
+* ``keras.applications.ResNet50`` keeps a bias in every conv, though the BN right after makes it redundant; the
+  paper, the original Caffe deploy file (``bias_term: false`` on every residual-branch and shortcut conv) and
+  torchvision have none. ``use_bias=True`` reproduces Keras'
   model exactly (25,636,712 parameters); the default ``use_bias=False`` is the paper's network.
 * The original ResNet (and Keras' v1) strides in the first 1x1 of a bottleneck; torchvision's "v1.5" strides in the
   3x3 (same parameters, more multiply-adds). ``stride_on`` picks.
+
+Squeeze-and-excitation (Hu et al., "Squeeze-and-Excitation Networks", CVPR 2018, arXiv:1709.01507): ``se_ratio``
+on a block or on :func:`resnet` recalibrates the residual branch's channels (:func:`squeeze_excitation`) before the
+addition; ``resnet(50, se_ratio=16)`` is SE-ResNet-50 (28,088,024 trainable parameters; the paper: 28.09M).
 
 Example::
 
@@ -135,6 +140,32 @@ def _conv_bn(
     return layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_bn")(x)
 
 
+def squeeze_excitation(x: Any, ratio: int = 16, name: str = "se") -> Any:
+    """Squeeze-and-excitation (Hu et al. 2018, figure 3): scale each channel of ``x`` by a learned gate in (0, 1).
+
+    Squeeze: global average pool to one value per channel. Excite: a dense layer to ``channels // ratio`` with ReLU,
+    a dense layer back to ``channels`` with a sigmoid. Scale: multiply ``x`` channel-wise by the gates. Adds
+    ``2 * C * C / ratio + C / ratio + C`` parameters (the two dense layers with biases).
+
+    Args:
+        x: input tensor (batch, height, width, channels).
+        ratio: the reduction ratio r (16 in the paper); must leave at least one hidden unit.
+        name: prefix of the layer names (``{name}_se_squeeze`` ... ``{name}_se_scale``).
+
+    Example::
+
+        y = squeeze_excitation(y, ratio=16, name="conv2_block1")   # same shape, channels re-weighted
+    """
+    channels = int(x.shape[-1])
+    _check_positive("ratio", ratio)
+    if channels // ratio < 1:
+        raise ValueError(f"ratio={ratio} leaves no hidden unit for {channels} channels; use a ratio <= {channels}.")
+    gates = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_squeeze")(x)
+    gates = layers.Dense(channels // ratio, activation="relu", name=f"{name}_se_reduce")(gates)
+    gates = layers.Dense(channels, activation="sigmoid", name=f"{name}_se_expand")(gates)
+    return layers.Multiply(name=f"{name}_se_scale")([x, gates])
+
+
 def _shortcut(x: Any, filters: int, stride: int, shortcut: str, use_bias: bool, name: str) -> Any | None:
     """The shortcut branch of a block (``None`` for a plain block). Option B projects only on a shape change."""
     _check_choice("shortcut", shortcut, SHORTCUTS)
@@ -155,6 +186,7 @@ def basic_block(
     shortcut: str = "projection",
     use_bias: bool = False,
     name: str = "block",
+    se_ratio: int | None = None,
 ) -> Any:
     """The basic residual block (figure 5, left): 3x3 conv-BN-ReLU, 3x3 conv-BN, add the shortcut, ReLU.
 
@@ -165,6 +197,8 @@ def basic_block(
         shortcut: one of :data:`SHORTCUTS` (option B ``"projection"`` by default; ``"none"`` = plain block).
         use_bias: conv biases (redundant before BN; ``False`` as in the paper).
         name: prefix of the layer names (``conv2_block1``).
+        se_ratio: squeeze-and-excitation on the residual branch before the add, with this reduction ratio
+            (:func:`squeeze_excitation`); ``None``: none.
 
     Example::
 
@@ -176,6 +210,8 @@ def basic_block(
     x = _conv_bn(x, filters, 3, stride, use_bias, name=f"{name}_1")
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = _conv_bn(x, filters, 3, 1, use_bias, name=f"{name}_2")
+    if se_ratio is not None:
+        x = squeeze_excitation(x, se_ratio, name=name)
     if residual is not None:
         x = layers.Add(name=f"{name}_add")([residual, x])
     return layers.Activation("relu", name=f"{name}_out")(x)
@@ -191,6 +227,7 @@ def bottleneck_block(
     stride_on: str = "1x1",
     use_bias: bool = False,
     name: str = "block",
+    se_ratio: int | None = None,
 ) -> Any:
     """The bottleneck block (figure 5, right): 1x1 reduce, 3x3 (grouped for ResNeXt), 1x1 expand, add, ReLU.
 
@@ -208,6 +245,7 @@ def bottleneck_block(
         stride_on: ``"1x1"`` (the paper, keras.applications) or ``"3x3"`` (torchvision's v1.5, ResNeXt).
         use_bias: conv biases (``True`` reproduces keras.applications.ResNet50).
         name: prefix of the layer names.
+        se_ratio: squeeze-and-excitation on the residual branch before the add (SE-ResNet: 16); ``None``: none.
 
     Example::
 
@@ -227,6 +265,8 @@ def bottleneck_block(
     x = _conv_bn(x, filters, 3, stride_3x3, use_bias, name=f"{name}_2", groups=groups)
     x = layers.Activation("relu", name=f"{name}_2_relu")(x)
     x = _conv_bn(x, filters * expansion, 1, 1, use_bias, name=f"{name}_3")
+    if se_ratio is not None:
+        x = squeeze_excitation(x, se_ratio, name=name)
     if residual is not None:
         x = layers.Add(name=f"{name}_add")([residual, x])
     return layers.Activation("relu", name=f"{name}_out")(x)
@@ -253,6 +293,7 @@ def resnet(
     groups: int = 1,
     width_per_group: int | None = None,
     name: str | None = None,
+    se_ratio: int | None = None,
 ) -> keras.Model:
     """An ImageNet ResNet of the paper's table 1: 7x7/2 stem, 3x3/2 max pool, four stages, global average pool.
 
@@ -269,7 +310,9 @@ def resnet(
         groups: cardinality of the bottleneck 3x3 (ResNeXt; 1 = ResNet).
         width_per_group: ResNeXt's bottleneck width ``d``: the stage-1 3x3 has ``groups * d`` channels (doubling
             per stage) and the block expands by 2 (the paper's 32x4d: ``groups=32, width_per_group=4``).
-        name: model name (default ``resnet{depth}``).
+        name: model name (default ``resnet{depth}``; ``se_resnet{depth}`` with ``se_ratio``).
+        se_ratio: squeeze-and-excitation in every block with this reduction ratio (Hu et al. 2018: 16);
+            ``None`` (default): the plain ResNet.
 
     Example::
 
@@ -292,7 +335,7 @@ def resnet(
         per_block = 2 if block == "basic" else 3
         depth = 2 + per_block * sum(blocks)
 
-    block_args: dict[str, Any] = {"shortcut": shortcut, "use_bias": use_bias}
+    block_args: dict[str, Any] = {"shortcut": shortcut, "use_bias": use_bias, "se_ratio": se_ratio}
     widths = [64, 128, 256, 512]
     if block == "bottleneck":
         block_args.update(groups=groups, stride_on=stride_on)
@@ -313,7 +356,7 @@ def resnet(
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Dense(classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, x, name=name or f"resnet{depth}")
+    return keras.Model(inputs, x, name=name or f"{'se_' if se_ratio is not None else ''}resnet{depth}")
 
 
 def resnext(
