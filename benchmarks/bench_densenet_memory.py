@@ -5,10 +5,14 @@ Prints, measured in the same run:
    from shapes (naive, and with the shared storage of memory-efficient DenseNets), and the peak memory per extra
    image measured over real training steps at two batch sizes (slope of the peak, fresh subprocess each);
 2. the same for notebook 08's two small 32x32 nets, plus their training images/s, interleaved and repeated (the
-   baseline is the small ResNet measured in the same run; this machine runs in two speed modes 2x apart).
+   baseline is the small ResNet measured in the same run; this machine runs in two speed modes 2x apart);
+3. memory-efficient DenseNets (Pleiss et al. 2017) by gradient checkpointing as the backend offers it
+   (``keras.remat``: ``tf.recompute_grad``, ``jax.checkpoint``, ``torch.utils.checkpoint``) against the plain build
+   of the same network: the measured peak per training image of both, the small DenseNet at 32x32 and (without
+   ``--quick``) DenseNet-121 at 224x224, and the small pair's training speed (the recomputation costs time).
 
-Run: ``python benchmarks/bench_densenet_memory.py`` (about 5 minutes on 2 cores; ``--quick`` skips the 224x224
-models).
+Run: ``python benchmarks/bench_densenet_memory.py`` (about 10 minutes on 2 cores; ``--quick`` skips the 224x224
+models; ``--checkpointing`` runs part 3 only).
 """
 
 from __future__ import annotations
@@ -59,8 +63,33 @@ def training_speed(models: dict[str, keras.Model]) -> dict[str, list[float]]:
     return speeds
 
 
+def checkpointing_rows(quick: bool) -> None:
+    """Part 3: the plain build against the checkpointed one (same parameters), peaks measured at two batches."""
+    pairs = [("small DenseNet", small_densenet, (128, 512))]
+    if not quick:
+        pairs.append(("DenseNet-121", densenet121, (2, 8)))
+    print(f"{'model':16}{'build':>14}{'params':>11}{'peak, small batch':>19}{'peak, large batch':>19}"
+          f"{'per image':>11}")
+    for name, build, batch_sizes in pairs:
+        for label, efficient in (("plain", False), ("checkpointed", True)):
+            model = build(memory_efficient=efficient)
+            slope = training_memory_per_image(model, batch_sizes)
+            print(f"{name:16}{label:>14}{model.count_params():>11,}"
+                  f"{format_bytes(slope.small.peak_bytes):>12} @{slope.small.batch_size:<4}"
+                  f"{format_bytes(slope.large.peak_bytes):>12} @{slope.large.batch_size:<4}"
+                  f"{format_bytes(slope.bytes_per_image):>11}  ({slope.large.source})", flush=True)
+    speeds = training_speed({"plain": small_densenet(), "checkpointed": small_densenet(memory_efficient=True)})
+    for label, values in speeds.items():
+        print(f"small DenseNet, {label:13} median {statistics.median(values):,.0f} images/s "
+              f"(best {max(values):,.0f}; batch {BATCH}, 32x32)")
+
+
 def main() -> None:
     print(f"Keras {keras.__version__} on {keras.backend.backend()}")
+    if "--checkpointing" in sys.argv:
+        print("\n3. Memory-efficient DenseNet: gradient checkpointing (keras.remat) against the plain build")
+        checkpointing_rows("--quick" in sys.argv)
+        return
     if "--quick" not in sys.argv:
         print("\n1. ImageNet models at 224x224")
         memory_rows({"DenseNet-121": densenet121(), "ResNet-50": resnet(50)}, (2, 8))
@@ -75,6 +104,8 @@ def main() -> None:
         median = statistics.median(values)
         print(f"{name:16}{costs[name].macs / 1e6:>8.1f}M{median:>17,.0f}{max(values):>8,.0f}"
               f"{median / baseline:>16.2f}x")
+    print("\n3. Memory-efficient DenseNet: gradient checkpointing (keras.remat) against the plain build")
+    checkpointing_rows("--quick" in sys.argv)
 
 
 if __name__ == "__main__":

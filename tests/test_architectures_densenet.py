@@ -149,3 +149,74 @@ def test_feature_map_reads_on_the_real_dense_block() -> None:
     model = keras.Model(inputs, dn.dense_block(inputs, 4, 8, name="b"))
     reads = dn.feature_map_reads(model, [f"b_block{i}_3x3_conv" for i in range(1, 5)])
     assert (reads == np.tril(np.ones((4, 4), dtype=int))).all()
+
+
+def _bottleneck_pair(seed: int = 0):
+    """A RecomputedBottleneck and the plain Concatenate -> BN -> ReLU -> Conv1x1 with the same random weights."""
+    from keras import layers
+
+    from workshop_utils.architectures.densenet import BN_EPSILON, RecomputedBottleneck
+
+    rng = np.random.default_rng(seed)
+    pieces = [keras.Input((5, 5, 3)), keras.Input((5, 5, 2))]
+    recomputed = RecomputedBottleneck(4, epsilon=BN_EPSILON)
+    fused = keras.Model(pieces, recomputed(pieces))
+    x = layers.Concatenate()(pieces)
+    norm = layers.BatchNormalization(epsilon=BN_EPSILON)
+    conv = layers.Conv2D(4, 1, use_bias=False)
+    plain = keras.Model(pieces, conv(layers.ReLU()(norm(x))))
+    gamma, beta = rng.normal(size=5).astype("float32"), rng.normal(size=5).astype("float32")
+    mean, variance = rng.normal(size=5).astype("float32"), rng.uniform(0.5, 2, size=5).astype("float32")
+    kernel = rng.normal(size=(1, 1, 5, 4)).astype("float32")
+    recomputed.gamma.assign(gamma); recomputed.beta.assign(beta)
+    recomputed.moving_mean.assign(mean); recomputed.moving_variance.assign(variance)
+    recomputed.conv.kernel.assign(kernel)
+    norm.set_weights([gamma, beta, mean, variance]); conv.set_weights([kernel])
+    inputs = [rng.normal(size=(4, 5, 5, 3)).astype("float32"), rng.normal(size=(4, 5, 5, 2)).astype("float32")]
+    return fused, plain, recomputed, inputs
+
+
+def test_recomputed_bottleneck_computes_concat_bn_relu_conv():
+    fused, plain, recomputed, inputs = _bottleneck_pair()
+    for training in (False, True):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(fused(inputs, training=training)),
+                                   keras.ops.convert_to_numpy(plain(inputs, training=training)), rtol=1e-4, atol=1e-4)
+    assert fused.count_params() == plain.count_params()
+
+
+def test_recomputed_bottleneck_updates_moving_statistics_once_per_step():
+    fused, plain, recomputed, inputs = _bottleneck_pair(1)
+    before = keras.ops.convert_to_numpy(recomputed.moving_mean).copy()
+    batch_mean = np.concatenate([p.mean(axis=(0, 1, 2)) for p in inputs])
+    fused(inputs, training=True)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(recomputed.moving_mean),
+                               0.99 * before + 0.01 * batch_mean, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="list of feature maps"):
+        from workshop_utils.architectures.densenet import RecomputedBottleneck
+
+        RecomputedBottleneck(4).build((None, 5, 5, 3))
+
+
+def test_memory_efficient_densenet_is_the_same_network():
+    import warnings
+
+    from workshop_utils import flops
+    from workshop_utils.architectures.densenet import densenet121, small_densenet
+
+    plain, efficient = small_densenet(), small_densenet(memory_efficient=True)
+    assert plain.count_params() == efficient.count_params() == 180_426
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                      # the counter has a rule for RecomputedBottleneck
+        assert flops.profile(efficient).macs == flops.profile(plain).macs
+    assert densenet121(memory_efficient=True).count_params() == 8_062_504
+    rng = np.random.default_rng(0)
+    images, labels = rng.random((8, 32, 32, 3), dtype=np.float32), np.arange(8) % 10
+    losses = []
+    for memory_efficient in (False, True):
+        keras.utils.set_random_seed(0)
+        model = small_densenet(memory_efficient=memory_efficient)
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        losses.append([float(model.train_on_batch(images, labels)) for _ in range(2)])
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-3)   # same init, same steps (recomputation rounds)
+    with pytest.raises(ValueError, match="bottleneck=True"):
+        small_densenet(bottleneck=False, memory_efficient=True)

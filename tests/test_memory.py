@@ -119,3 +119,14 @@ def test_a_sequential_model_is_read_through_its_graph() -> None:
     model = keras.Sequential([keras.Input((8, 8, 3)), layers.Conv2D(4, 3, padding="same"), layers.ReLU()])
     estimate = memory.activation_memory(model)
     assert estimate.elements_per_image == 8 * 8 * 3 + 8 * 8 * 4
+
+
+def test_custom_layers_are_imported_in_the_measuring_subprocess() -> None:
+    """A model with the library's own registered layer (RecomputedBottleneck) rebuilds and trains in the subprocess."""
+    from workshop_utils.architectures.densenet import small_densenet
+
+    model = small_densenet((16, 16, 3), blocks=(2, 2), growth_rate=4, memory_efficient=True)
+    assert memory._layer_modules(model) == ["workshop_utils.architectures.densenet"]
+    assert memory._layer_modules(conv_bn_relu_model()) == []
+    peak = memory.measure_training_peak(model, batch_size=4, steps=1, timeout=300)
+    assert peak.peak_bytes > 0 and peak.backend == keras.backend.backend()

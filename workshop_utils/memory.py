@@ -342,10 +342,12 @@ class PeakMemory:
 
 
 _MEASURE_SCRIPT = r"""
-import json, os, sys
+import importlib, json, os, sys
 config_path, batch_size, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 import numpy as np
 import keras
+for module in sys.argv[4:]:   # where the model's own layer classes live (they register themselves on import)
+    importlib.import_module(module)
 
 def reset_host_peak():
     # ru_maxrss survives fork + exec, so a child of a large process (pytest, a kernel) starts with its parent's
@@ -418,6 +420,12 @@ print("MEMORY_RESULT " + json.dumps(result))
 """
 
 
+def _layer_modules(model: Any) -> list[str]:
+    """The modules, outside Keras, that define the classes of ``model``'s layers (the subprocess imports them)."""
+    modules = {type(layer).__module__ for layer in model.layers}
+    return sorted(m for m in modules if m != "__main__" and m.split(".")[0] not in ("keras", "tf_keras"))
+
+
 class MemoryMeasurementError(RuntimeError):
     """The measuring subprocess failed or this platform has no way to read peak memory."""
 
@@ -428,7 +436,9 @@ def measure_training_peak(model: Any, batch_size: int, steps: int = 2, timeout: 
 
     A subprocess, because a process' high-water mark only rises: measured here, it would include everything this
     notebook has done before. The copy is rebuilt from ``model.to_json()``, so the model must use Keras' own
-    layers (or registered serializable ones). Random images, Adam, sparse categorical cross-entropy.
+    layers or registered serializable ones (their modules are imported in the subprocess first, e.g.
+    :class:`workshop_utils.architectures.densenet.RecomputedBottleneck`). Random images, Adam, sparse categorical
+    cross-entropy.
 
     Args:
         model: a Keras classifier with a fixed input shape.
@@ -457,7 +467,8 @@ def measure_training_peak(model: Any, batch_size: int, steps: int = 2, timeout: 
             handle.write(model.to_json())
         try:
             completed = subprocess.run(
-                [sys.executable, "-c", _MEASURE_SCRIPT, config_path, str(batch_size), str(steps)],
+                [sys.executable, "-c", _MEASURE_SCRIPT, config_path, str(batch_size), str(steps),
+                 *_layer_modules(model)],
                 capture_output=True, text=True, timeout=timeout, env=env,
             )
         except subprocess.TimeoutExpired as error:

@@ -14,6 +14,12 @@ arguments are the paper's hyper-parameters (``blocks``, ``growth_rate`` k, ``com
 * :func:`densenet` (:func:`densenet121`, :func:`densenet169`, :func:`densenet201`) at 224x224, whose parameter
   counts equal ``keras.applications.DenseNet121/169/201(weights=None)``; :func:`small_densenet` for 32x32 data.
 
+Memory-efficient DenseNets (Pleiss et al. 2017, arXiv:1707.06990): with ``memory_efficient=True`` each dense
+layer's concatenation, batch norm, ReLU and 1x1 conv become one :class:`RecomputedBottleneck`, whose forward pass
+``keras.remat`` recomputes during the backward pass (gradient checkpointing: ``tf.recompute_grad`` on TensorFlow,
+``jax.checkpoint`` on JAX, ``torch.utils.checkpoint`` on PyTorch). Training then keeps each layer's k new maps once
+instead of a fresh concatenation per layer. The network and its parameter count are the same.
+
 Layer names follow ``keras.applications`` (``conv2_block1_concat``, ``pool2_conv``), so per-layer cost tables line
 up with Keras' model: ``conv3_block4_1x1_conv`` is the bottleneck conv of layer 4 in dense block 2.
 
@@ -29,7 +35,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 #: Layers per dense block of the ImageNet DenseNets (the paper's table 1; growth rate 32, compression 0.5).
 DENSENET_BLOCKS: dict[str, tuple[int, ...]] = {
@@ -49,6 +55,81 @@ QUOTED_IMAGENET_ERRORS: dict[str, tuple[float, float, float, float]] = {
 # keras.applications uses this epsilon; keeping it makes the models interchangeable (it has no parameters).
 BN_EPSILON = 1.001e-5
 BOTTLENECK_WIDTH = 4  # the bottleneck conv has 4k filters (section 3, "Bottleneck layers")
+
+
+@keras.saving.register_keras_serializable(package="workshop_utils")
+class RecomputedBottleneck(layers.Layer):
+    """A dense layer's input half, Concatenate -> BatchNorm -> ReLU -> Conv1x1, recomputed in the backward pass.
+
+    Takes the list of feature maps so far (block input and every earlier layer's k maps) and returns the 1x1
+    conv's ``filters`` channels. The concatenation and the normalised, rectified copy of it exist only inside
+    ``keras.remat``: the backward pass recomputes them from the pieces, which training keeps anyway. That is the
+    memory-efficient DenseNet of Pleiss et al. 2017 (shared storage for the concatenation, BN-ReLU recomputed).
+
+    The batch statistics are taken outside the recomputed function (per channel, piece by piece, so without
+    concatenating), and the moving averages are updated there, once per step: a recomputation must not touch
+    the layer's state (under ``jax.checkpoint`` a state update would leak a tracer). The weights are a batch
+    norm's (gamma, beta, moving mean and variance) and the conv's kernel, as in :func:`composite`.
+
+    Example::
+
+        new = RecomputedBottleneck(128, name="conv2_block1_1x1")([x0, x1, x2])   # (..., 128)
+    """
+
+    def __init__(self, filters: int, epsilon: float = 1e-3, momentum: float = 0.99, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.filters = _check_positive_int("filters", filters)
+        self.epsilon, self.momentum = float(epsilon), float(momentum)
+        self.conv = layers.Conv2D(self.filters, 1, use_bias=False, name="conv")
+
+    def build(self, input_shapes: Sequence[tuple]) -> None:
+        if not isinstance(input_shapes, (list, tuple)) or not input_shapes or not isinstance(input_shapes[0],
+                                                                                             (list, tuple)):
+            raise ValueError("RecomputedBottleneck takes a list of feature maps (the block input and each layer's "
+                             f"new maps), got input shape {input_shapes}.")
+        channels = sum(int(shape[-1]) for shape in input_shapes)
+        self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
+        self.moving_mean = self.add_weight(shape=(channels,), initializer="zeros", name="moving_mean",
+                                           trainable=False)
+        self.moving_variance = self.add_weight(shape=(channels,), initializer="ones", name="moving_variance",
+                                               trainable=False)
+        self.conv.build((*input_shapes[0][:-1], channels))
+
+    def call(self, inputs: Sequence[Any], training: bool | None = None) -> Any:
+        features = list(inputs)
+        if training:
+            means, variances = zip(*(ops.moments(f, axes=[0, 1, 2]) for f in features))
+            mean, variance = ops.concatenate(means, axis=0), ops.concatenate(variances, axis=0)
+            self.moving_mean.assign(self.momentum * self.moving_mean + (1 - self.momentum) * mean)
+            self.moving_variance.assign(self.momentum * self.moving_variance + (1 - self.momentum) * variance)
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+
+        def forward(mean: Any, variance: Any, gamma: Any, beta: Any, kernel: Any, *pieces: Any) -> Any:
+            x = ops.concatenate(list(pieces), axis=-1)
+            x = (x - mean) * ops.rsqrt(variance + self.epsilon) * gamma + beta
+            return ops.conv(ops.relu(x), kernel, padding="same")
+
+        weights = [ops.convert_to_tensor(w) for w in (mean, variance, self.gamma, self.beta, self.conv.kernel)]
+        return keras.remat(forward)(*weights, *features)   # variables as values: jax.checkpoint needs arrays
+
+    def compute_output_shape(self, input_shapes: Sequence[tuple]) -> tuple:
+        return (*input_shapes[0][:-1], self.filters)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "filters": self.filters, "epsilon": self.epsilon, "momentum": self.momentum}
+
+
+def _register_costs() -> None:
+    """The counter's rule for :class:`RecomputedBottleneck`: its 1x1 conv's multiply-adds (BN, ReLU: none)."""
+    from workshop_utils import flops
+
+    def bottleneck_macs(layer: Any, input_shapes: Any, output_shapes: Any) -> int:
+        height, width = output_shapes[0][0], output_shapes[0][1]
+        return int(height * width * sum(int(shape[-1]) for shape in input_shapes) * layer.filters)
+
+    flops.register_cost(RecomputedBottleneck, bottleneck_macs)
 
 
 def _check_positive_int(name: str, value: Any) -> int:
@@ -96,17 +177,29 @@ def bottleneck_layer(x: Any, growth_rate: int, bottleneck: bool = True, name: st
     return composite(x, growth_rate, 3, name=f"{name}_3x3")
 
 
-def dense_block(x: Any, num_layers: int, growth_rate: int, bottleneck: bool = True, name: str = "dense") -> Any:
+def dense_block(x: Any, num_layers: int, growth_rate: int, bottleneck: bool = True, name: str = "dense",
+                memory_efficient: bool = False) -> Any:
     """A dense block: ``num_layers`` layers, each reading the concatenation of the block input and every earlier
     layer's output; returns ``k0 + num_layers * growth_rate`` channels at the input's resolution.
 
-    (The argument is ``num_layers``, not ``layers``, so it does not hide ``keras.layers``.)
+    (The argument is ``num_layers``, not ``layers``, so it does not hide ``keras.layers``.) With
+    ``memory_efficient=True`` (needs the bottleneck) each layer's concatenation, BN, ReLU and 1x1 conv are one
+    :class:`RecomputedBottleneck`, recomputed in the backward pass; the block concatenates once, at its end.
 
     Example::
 
         x = dense_block(x, 6, 32, name="conv2")   # 64 -> 64 + 6 * 32 = 256 channels
     """
     _check_positive_int("num_layers", num_layers)
+    if memory_efficient:
+        if not bottleneck:
+            raise ValueError("memory_efficient=True recomputes the bottleneck's input half: it needs bottleneck=True.")
+        features = [x]
+        for index in range(1, num_layers + 1):
+            h = RecomputedBottleneck(BOTTLENECK_WIDTH * growth_rate, epsilon=BN_EPSILON,
+                                     name=f"{name}_block{index}_1x1")(features)
+            features.append(composite(h, growth_rate, 3, name=f"{name}_block{index}_3x3"))
+        return layers.Concatenate(axis=-1, name=f"{name}_concat")(features)
     for index in range(1, num_layers + 1):
         new_features = bottleneck_layer(x, growth_rate, bottleneck, name=f"{name}_block{index}")
         x = layers.Concatenate(axis=-1, name=f"{name}_block{index}_concat")([x, new_features])
@@ -138,6 +231,7 @@ def densenet(
     classes: int = 1000,
     stem_filters: int | None = None,
     name: str = "densenet",
+    memory_efficient: bool = False,
 ) -> keras.Model:
     """The ImageNet DenseNet(-BC) of the paper's table 1: a 7x7/2 conv stem with 3x3/2 max pool, dense blocks
     with transitions between them, then BN-ReLU, global average pooling and a softmax layer.
@@ -150,6 +244,8 @@ def densenet(
         input_shape: height, width, channels (at least 32x32).
         classes: size of the softmax output.
         stem_filters: channels of the first conv; ``None`` means 2k, the paper's choice (64 for k = 32).
+        memory_efficient: recompute each dense layer's concatenation-BN-ReLU-1x1 conv in the backward pass
+            (:class:`RecomputedBottleneck`): the same network and parameters, less training memory.
 
     Example::
 
@@ -176,7 +272,7 @@ def densenet(
     x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
     for index, count in enumerate(blocks):
-        x = dense_block(x, count, growth_rate, bottleneck, name=f"conv{index + 2}")
+        x = dense_block(x, count, growth_rate, bottleneck, name=f"conv{index + 2}", memory_efficient=memory_efficient)
         if index < len(blocks) - 1:
             x = transition(x, compression, name=f"pool{index + 2}")
     x = layers.BatchNormalization(axis=-1, epsilon=BN_EPSILON, name="bn")(x)
@@ -186,14 +282,16 @@ def densenet(
     return keras.Model(inputs, outputs, name=name)
 
 
-def densenet121(input_shape: tuple[int, int, int] = (224, 224, 3), classes: int = 1000) -> keras.Model:
+def densenet121(input_shape: tuple[int, int, int] = (224, 224, 3), classes: int = 1000,
+                memory_efficient: bool = False) -> keras.Model:
     """DenseNet-121 (k = 32, theta = 0.5, blocks 6-12-24-16): 8,062,504 parameters at 1000 classes.
 
     Example::
 
         model = densenet121()
     """
-    return densenet(DENSENET_BLOCKS["densenet121"], input_shape=input_shape, classes=classes, name="densenet121")
+    return densenet(DENSENET_BLOCKS["densenet121"], input_shape=input_shape, classes=classes, name="densenet121",
+                    memory_efficient=memory_efficient)
 
 
 def densenet169(input_shape: tuple[int, int, int] = (224, 224, 3), classes: int = 1000) -> keras.Model:
@@ -225,6 +323,7 @@ def small_densenet(
     bottleneck: bool = True,
     stem_filters: int | None = None,
     name: str = "small_densenet",
+    memory_efficient: bool = False,
 ) -> keras.Model:
     """A DenseNet-BC for 32x32 images, laid out like the paper's CIFAR networks: a 3x3 conv stem with 2k filters,
     dense blocks at 32x32, 16x16 and 8x8 with transitions between them, BN-ReLU, global average pool, softmax.
@@ -241,6 +340,8 @@ def small_densenet(
         compression: theta in (0, 1].
         bottleneck: use the 1x1 bottleneck (DenseNet-BC) or a single 3x3 conv per layer.
         stem_filters: channels of the stem conv (``None``: 2k).
+        memory_efficient: gradient checkpointing of each layer's concatenation-BN-ReLU-1x1 conv
+            (:class:`RecomputedBottleneck`); same parameters.
 
     Example::
 
@@ -262,7 +363,7 @@ def small_densenet(
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(stem_filters, 3, padding="same", use_bias=False, name="conv1_conv")(inputs)
     for index, count in enumerate(blocks):
-        x = dense_block(x, count, growth_rate, bottleneck, name=f"conv{index + 2}")
+        x = dense_block(x, count, growth_rate, bottleneck, name=f"conv{index + 2}", memory_efficient=memory_efficient)
         if index < len(blocks) - 1:
             x = transition(x, compression, name=f"pool{index + 2}")
     x = layers.BatchNormalization(axis=-1, epsilon=BN_EPSILON, name="bn")(x)
@@ -270,6 +371,9 @@ def small_densenet(
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+_register_costs()
 
 
 def block_channels(input_channels: int, num_layers: int, growth_rate: int) -> list[int]:
