@@ -65,3 +65,41 @@ def test_compute_ceiling_is_the_better_of_matmul_and_conv(monkeypatch):
     assert model_zoo.compute_ceiling_gflops() == 225.0
     monkeypatch.setattr(model_zoo, "conv_ceiling_gflops", lambda repeats: 150.0)
     assert model_zoo.compute_ceiling_gflops() == 200.0
+
+
+def test_every_quoted_top1_names_its_protocol_and_its_resolution():
+    for item in model_zoo.DAY_MODELS + model_zoo.NEXT_MODELS:
+        assert item.protocol in model_zoo.PROTOCOLS
+    assert {e.name for e in model_zoo.DAY_MODELS if e.protocol == "10-crop"} == {"AlexNet", "ResNet-18", "ResNet-50"}
+    with pytest.raises(ValueError, match="protocol"):
+        model_zoo.ZooEntry("x", "09_extras", lambda: None, None, "s", "k", "5-crop")
+
+
+@pytest.mark.parametrize("name,params,gmacs", [("Xception", 22_910_480, 8.36), ("Inception-v3", 23_851_784, 5.71)])
+def test_299_entries_are_counted_at_the_resolution_of_their_top1(name, params, gmacs):
+    from workshop_utils import flops
+
+    item = model_zoo.entry(name)
+    model = item.build()
+    assert item.input_size == 299 and model.input_shape == (None, 299, 299, 3)
+    cost = flops.profile(model)
+    assert cost.params == params and round(cost.macs / 1e9, 2) == gmacs
+    keras.backend.clear_session()
+
+
+@pytest.mark.parametrize("name,application,gmacs", [("EfficientNet-B0", "EfficientNetB0", 0.39),
+                                                    ("ConvNeXt-T", "ConvNeXtTiny", 4.46)])
+def test_next_models_equal_keras_applications_and_the_papers_cost(name, application, gmacs):
+    import warnings
+
+    from workshop_utils import flops
+
+    item = model_zoo.entry(name)
+    model = item.build()
+    assert model.count_params() == getattr(keras.applications, application)(weights=None).count_params()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # the counter's LayerScale rule is tested in tests/test_flops.py
+        cost = flops.profile(model)
+    assert round(cost.macs / 1e9, 2) == gmacs
+    assert abs(cost.macs / 1e9 - item.quoted_gmacs) / item.quoted_gmacs < 0.02    # the paper's, to 2%
+    keras.backend.clear_session()

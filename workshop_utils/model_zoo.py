@@ -4,10 +4,18 @@ The closing chart of notebook 09 (the deck's "State-of-the-art: # of parameters,
 ``benchmarks/bench_latency.py`` both read :data:`DAY_MODELS`. Each entry builds its network with random weights
 (nothing is downloaded): from the workshop's reference implementations in :mod:`workshop_utils.architectures`, or
 from ``keras.applications`` where Keras has the model (the counts are the same; notebooks 04, 07 and 08 assert it).
-All are built at 224x224 except AlexNet, whose layer arithmetic needs 227x227.
+Each is built at the resolution of its quoted top-1: 224x224, except AlexNet (227x227, its layer arithmetic) and
+Inception-v3 and Xception (299x299, as their papers evaluate them).
 
-Top-1 figures are **quoted** from each paper (single model; the crop protocol is in ``source``), not measured
-here: the models are untrained. GoogLeNet's paper reports top-5 only.
+ResNet-50 here is ``keras.applications.ResNet50``: 25,636,712 parameters, 26,560 more than notebooks 07 and 08
+count for ``resnet(50)``, because Keras keeps a (redundant) bias in every conv before a BN; the paper's network has
+none. The multiply-adds are the same to the printed digit.
+
+Top-1 figures are **quoted** from each paper (single model), not measured here: the models are untrained. The
+papers test differently: ``protocol`` says how (``"10-crop"``: the mean over 10 crops, which reads 1-2 points
+higher than ``"1-crop"``, a single centre crop; ``"dense"``: VGG's fully-convolutional evaluation at one scale).
+GoogLeNet's paper reports top-5 only. :data:`NEXT_MODELS` holds two nets that came after the day's, for notebook
+09's appendix.
 
 Example::
 
@@ -38,10 +46,13 @@ class ZooEntry:
         quoted_top1: ImageNet top-1 accuracy **quoted** from ``source`` (``None`` where the paper gives none).
         source: paper, table and protocol of the quoted figure.
         kind: what dominates its layers, for the chart's colours ("dense conv", "depthwise", "grouped", ...).
+        protocol: how the paper tested the quoted top-1: ``"1-crop"``, ``"10-crop"`` or ``"dense"`` (see above).
+        input_size: the side of the square input it is built, counted and timed at.
+        quoted_gmacs: the paper's multiply-adds per image in G (its "FLOPs"), where printed beside the count.
 
     Example::
 
-        entry = ZooEntry("ResNet-50", "07_resnet", build, 0.7715, "He et al. 2016, table 3, 10-crop", "dense conv")
+        entry = ZooEntry("ResNet-50", "07_resnet", build, 0.7715, "He et al. 2016, table 3", "dense conv", "10-crop")
     """
 
     name: str
@@ -50,6 +61,17 @@ class ZooEntry:
     quoted_top1: float | None
     source: str
     kind: str
+    protocol: str = "1-crop"
+    input_size: int = 224
+    quoted_gmacs: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"{self.name}: protocol must be one of {PROTOCOLS}, got {self.protocol!r}.")
+
+
+#: How a paper tested its quoted top-1 (see the module docstring).
+PROTOCOLS: tuple[str, ...] = ("1-crop", "10-crop", "dense")
 
 
 def _alexnet() -> keras.Model:
@@ -100,9 +122,9 @@ def _resnext50() -> keras.Model:
     return resnext(50, cardinality=32, width_per_group=4)
 
 
-def _keras_application(name: str) -> Callable[[], keras.Model]:
+def _keras_application(name: str, size: int = 224) -> Callable[[], keras.Model]:
     def build() -> keras.Model:
-        return getattr(keras.applications, name)(weights=None, input_shape=(224, 224, 3))
+        return getattr(keras.applications, name)(weights=None, input_shape=(size, size, 3))
 
     return build
 
@@ -110,31 +132,46 @@ def _keras_application(name: str) -> Callable[[], keras.Model]:
 #: The day's architectures, in the order of the day. Quoted top-1 = 100% - the paper's top-1 error.
 DAY_MODELS: tuple[ZooEntry, ...] = (
     ZooEntry("AlexNet", "02_kernel_size_alexnet_vgg", _alexnet, 0.593,
-             "Krizhevsky et al. 2012, table 2: 1 CNN, 40.7% top-1 error (ILSVRC-2012 val)", "dense conv + big FC"),
+             "Krizhevsky et al. 2012, table 2: 1 CNN, 40.7% top-1 error (ILSVRC-2012 val; the average over 10 "
+             "patches, the corners and centre and their flips)", "dense conv + big FC", "10-crop", 227),
     ZooEntry("VGG-16", "02_kernel_size_alexnet_vgg", _keras_application("VGG16"), 0.744,
-             "Simonyan & Zisserman 2015, table 3: config D, 25.6% top-1 error (single scale)", "dense conv + big FC"),
+             "Simonyan & Zisserman 2015, table 3: config D, 25.6% top-1 error (single test scale, dense "
+             "evaluation)", "dense conv + big FC", "dense"),
     ZooEntry("GoogLeNet", "03_inception_1x1_conv", _googlenet, None,
-             "Szegedy et al. 2015 report top-5 only (6.67% error, ensemble)", "branches"),
-    ZooEntry("Inception-v3", "03_inception_1x1_conv", _keras_application("InceptionV3"), 0.788,
-             "Szegedy et al. 2016, table 3: 21.2% top-1 error, single crop at 299x299", "branches"),
+             "Szegedy et al. 2015 report top-5 only (6.67% error, ensemble)", "branches", "1-crop"),
+    ZooEntry("Inception-v3", "03_inception_1x1_conv", _keras_application("InceptionV3", 299), 0.788,
+             "Szegedy et al. 2016, table 3: 21.2% top-1 error, single crop at 299x299", "branches", "1-crop", 299),
     ZooEntry("MobileNet 1.0", "04_depthwise_mobilenet", _mobilenet(1.0), 0.706,
-             "Howard et al. 2017, table 6: 1.0 MobileNet-224", "depthwise"),
+             "Howard et al. 2017, table 6: 1.0 MobileNet-224 (centre crop)", "depthwise", "1-crop"),
     ZooEntry("MobileNet 0.5", "04_depthwise_mobilenet", _mobilenet(0.5), 0.637,
-             "Howard et al. 2017, table 6: 0.5 MobileNet-224", "depthwise"),
-    ZooEntry("Xception", "04_depthwise_mobilenet", _keras_application("Xception"), 0.790,
-             "Chollet 2017, table 1: single crop at 299x299", "depthwise"),
+             "Howard et al. 2017, table 6: 0.5 MobileNet-224 (centre crop)", "depthwise", "1-crop"),
+    ZooEntry("Xception", "04_depthwise_mobilenet", _keras_application("Xception", 299), 0.790,
+             "Chollet 2017, table 1: single crop at 299x299", "depthwise", "1-crop", 299),
     ZooEntry("ShuffleNet 1x (g=3)", "05_shufflenet", _shufflenet, 0.674,
-             "Zhang et al. 2018, table 2: ShuffleNet 1x, g=3, 32.6% top-1 error", "grouped + depthwise"),
+             "Zhang et al. 2018, table 2: ShuffleNet 1x, g=3, 32.6% top-1 error (centre crop)",
+             "grouped + depthwise", "1-crop"),
     ZooEntry("SqueezeNet 1.0", "06_squeezenet", _squeezenet, 0.575,
-             "Iandola et al. 2016, table 2: 57.5% top-1", "1x1 + branches"),
+             "Iandola et al. 2016, table 2: 57.5% top-1 (single crop, against Caffe's AlexNet at 57.2%)",
+             "1x1 + branches", "1-crop"),
     ZooEntry("ResNet-18", "07_resnet", _resnet(18), 0.7212,
-             "He et al. 2016, table 2: 27.88% top-1 error (10-crop)", "dense conv"),
+             "He et al. 2016, table 2: 27.88% top-1 error (10-crop)", "dense conv", "10-crop"),
     ZooEntry("ResNet-50", "07_resnet", _keras_application("ResNet50"), 0.7715,
-             "He et al. 2016, table 3: 22.85% top-1 error (10-crop)", "dense conv"),
+             "He et al. 2016, table 3: 22.85% top-1 error (10-crop)", "dense conv", "10-crop"),
     ZooEntry("ResNeXt-50 (32x4d)", "07_resnet", _resnext50, 0.778,
-             "Xie et al. 2017, table 3: 22.2% top-1 error (single crop)", "grouped"),
+             "Xie et al. 2017, table 3: 22.2% top-1 error (single crop)", "grouped", "1-crop"),
     ZooEntry("DenseNet-121", "08_densenet", _keras_application("DenseNet121"), 0.7498,
-             "Huang et al. 2017, table 3: 25.02% top-1 error (single crop)", "dense conv + concat"),
+             "Huang et al. 2017, table 3: 25.02% top-1 error (single crop; 10-crop 23.61%, which notebook 08 "
+             "quotes)", "dense conv + concat", "1-crop"),
+)
+
+#: What came next (notebook 09's appendix), counted and timed like the day's: both are in keras.applications.
+NEXT_MODELS: tuple[ZooEntry, ...] = (
+    ZooEntry("EfficientNet-B0", "09_extras", _keras_application("EfficientNetB0"), 0.771,
+             "Tan & Le 2019, table 2: 77.1% top-1, 5.3M parameters, 0.39B FLOPs (multiply-adds), 224x224",
+             "depthwise", "1-crop", 224, 0.39),
+    ZooEntry("ConvNeXt-T", "09_extras", _keras_application("ConvNeXtTiny"), 0.821,
+             "Liu et al. 2022, table 1 (ImageNet-1K): 82.1% top-1, 28M parameters, 4.5G FLOPs (multiply-adds), "
+             "224x224", "depthwise", "1-crop", 224, 4.5),
 )
 
 
@@ -145,10 +182,11 @@ def entry(name: str) -> ZooEntry:
 
         entry("ResNet-50").build().count_params()
     """
-    for item in DAY_MODELS:
+    for item in DAY_MODELS + NEXT_MODELS:
         if item.name == name:
             return item
-    raise KeyError(f"no architecture called {name!r}; choose one of: {', '.join(e.name for e in DAY_MODELS)}.")
+    raise KeyError(f"no architecture called {name!r}; choose one of: "
+                   f"{', '.join(e.name for e in DAY_MODELS + NEXT_MODELS)}.")
 
 
 def matmul_ceiling_gflops(size: int = 2048, repeats: int = 10) -> float:
@@ -225,6 +263,8 @@ class ZooRow:
     latency_ms_batch: float
     batch_size: int
     quoted_top1: float | None
+    protocol: str = ""
+    input_size: int = 224
 
     @property
     def images_per_second(self) -> float:
@@ -244,7 +284,7 @@ class ZooRow:
 
 def measure_models(entries: Sequence[ZooEntry] = DAY_MODELS, batch_size: int = 32, repeats: int = 5,
                    warmup: int = 1, progress: Callable[[str], None] | None = None) -> list[ZooRow]:
-    """Build, count and time each architecture; the model is freed before the next is built.
+    """Build, count and time each architecture (at its ``input_size``); the model is freed before the next is built.
 
     Args:
         entries: which architectures (default: all of :data:`DAY_MODELS`).
@@ -269,7 +309,8 @@ def measure_models(entries: Sequence[ZooEntry] = DAY_MODELS, batch_size: int = 3
         single = measure_latency(model, batch_size=1, repeats=repeats, warmup=warmup)
         batched = measure_latency(model, batch_size=batch_size, repeats=repeats, warmup=warmup)
         rows.append(ZooRow(item.name, item.kind, cost.params, cost.macs, single.ms_per_batch,
-                           batched.ms_per_batch, batch_size, item.quoted_top1))
+                           batched.ms_per_batch, batch_size, item.quoted_top1, item.protocol,
+                           int(model.input_shape[1])))
         if progress is not None:
             progress(f"{item.name}: {cost.params:,} params, {cost.macs / 1e9:.2f} G MACs, "
                      f"{single.ms_per_batch:.1f} ms at batch 1, {rows[-1].images_per_second:.1f} images/s")
@@ -286,15 +327,15 @@ def format_rows(rows: Sequence[ZooRow], ceiling_gflops: float | None = None) -> 
 
         print(format_rows(rows, compute_ceiling_gflops()))
     """
-    header = (f"{'architecture':<20} {'params':>12} {'MACs':>8} {'ms @1':>8} {'ms @N':>9} {'img/s':>7} "
-              f"{'GFLOP/s':>8} {'% ceil':>7} {'top-1 (quoted)':>14}")
+    header = (f"{'architecture':<20} {'input':>5} {'params':>12} {'MACs':>8} {'ms @1':>8} {'ms @N':>9} "
+              f"{'img/s':>7} {'GFLOP/s':>8} {'% ceil':>7} {'top-1 (quoted, protocol)':>24}")
     lines = [header, "-" * len(header)]
     for row in rows:
         share = f"{row.gflops_per_second / ceiling_gflops:.0%}" if ceiling_gflops else "-"
-        top1 = f"{row.quoted_top1:.1%}" if row.quoted_top1 is not None else "n/a"
-        lines.append(f"{row.name:<20} {row.params:>12,} {row.macs / 1e9:>7.2f}G {row.latency_ms_batch1:>8.1f} "
-                     f"{row.latency_ms_batch:>9.1f} {row.images_per_second:>7.1f} {row.gflops_per_second:>8.1f} "
-                     f"{share:>7} {top1:>14}")
+        top1 = f"{row.quoted_top1:.1%} {row.protocol}" if row.quoted_top1 is not None else "n/a"
+        lines.append(f"{row.name:<20} {row.input_size:>5} {row.params:>12,} {row.macs / 1e9:>7.2f}G "
+                     f"{row.latency_ms_batch1:>8.1f} {row.latency_ms_batch:>9.1f} {row.images_per_second:>7.1f} "
+                     f"{row.gflops_per_second:>8.1f} {share:>7} {top1:>24}")
     return "\n".join(lines)
 
 
