@@ -246,8 +246,9 @@ def verdict(record: dict[str, Any]) -> str:
                       for m in order)
     config = record["config"]
     return (f"Reference ({len(seeds)} seeds, {config['steps']:,} steps each, {config['profile']} profile): {means}. "
-            f"The paper's direction ({' > '.join(order)}) {'held' if in_mean else 'did not hold'} in the mean and "
-            f"in {sum(per_seed)} of {len(per_seed)} seeds.")
+            f"The paper's direction ({' > '.join(order)}) "
+            + (f"held in the mean and in {sum(per_seed)} of {len(per_seed)} seeds." if in_mean else
+               f"did not hold in the mean; it held in {sum(per_seed)} of {len(per_seed)} seeds."))
 
 
 def plot_band(record: dict[str, Any], comparison: Comparison | None = None) -> Any:
