@@ -182,6 +182,10 @@ def command_execute(python: Path, args: argparse.Namespace) -> None:
     # PYTEST_CURRENT_TEST makes ipykernel stop capturing C-level stderr, so TensorFlow's import noise is not
     # stored in the notebook; WORKSHOP_PROFILE stays as the caller set it (cpu on a laptop) for real outputs.
     notebooks = args.extra or [str(path.relative_to(ROOT)) for path in sorted(NOTEBOOKS.glob("*.ipynb"))]
+    wrong = [arg for arg in notebooks if not (arg.endswith(".ipynb") and Path(arg).is_file())]
+    if wrong:  # e.g. --help: nbconvert would take it for a file name and fail deep in a traceback
+        sys.exit(f"usage: python3 workshop.py execute [NOTEBOOK.ipynb ...] (default: every notebook in notebooks/); "
+                 f"not a notebook file: {' '.join(wrong)}")
     profile = os.environ.get("WORKSHOP_PROFILE", "cpu")
     env = quiet_tensorflow_env(PYTEST_CURRENT_TEST="1", WORKSHOP_PROFILE=profile)
     for notebook in notebooks:

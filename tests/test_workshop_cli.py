@@ -238,3 +238,13 @@ def test_setup_recreates_a_venv_whose_pip_is_broken(tmp_path: Path, monkeypatch:
     with pytest.raises(KeyboardInterrupt):
         workshop.setup()
     assert created == [True]  # pip missing: made again from scratch
+
+
+@pytest.mark.parametrize("argument", ["--help", "notebooks/no_such_notebook.ipynb", "README.md"])
+def test_execute_refuses_what_is_not_a_notebook_before_running_anything(argument: str,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+    monkeypatch.setattr(workshop, "run", lambda command, **kwargs: calls.append(command))
+    with pytest.raises(SystemExit, match=f"not a notebook file: {argument}"):
+        workshop.command_execute(Path(sys.executable), workshop.parse_args(["execute", argument]))
+    assert calls == []
