@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import keras
 
-from workshop_utils.training import TrainResult, train_classifier
+from workshop_utils.training import TrainResult, results_table, train_classifier
 
 if TYPE_CHECKING:
     from workshop_utils.experiments import Experiment
@@ -192,17 +192,7 @@ class Comparison:
 
             print(comparison.table())
         """
-        header = (f"{'model':18}{'params':>9}{'MACs':>12}{'steps':>7}{'s':>6}{'images/s':>10}{'train loss':>11}"
-                  f"{'val.':>7}{'test':>7}")
-        lines = [header, "-" * len(header)]
-        for name, r in self.results.items():
-            steps = f"{r.steps_run}{'*' if r.void else ''}"
-            lines.append(f"{name:18}{r.params:>9,}{r.macs:>12,}{steps:>7}{r.train_seconds:>6.0f}"
-                         f"{r.images_per_second:>10,.0f}{r.final_train_loss:>11.3f}{r.val_accuracy:>7.1%}"
-                         f"{r.test_accuracy:>7.1%}")
-        if any(r.void for r in self.results.values()):
-            lines.append("* void: stopped by the safety cap before its steps; not ranked")
-        return "\n".join(lines)
+        return results_table(self.results)
 
     def plot(self, metric: str = "val_accuracy") -> Any:
         """Learning curves of every trained model against optimizer steps and against seconds.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
@@ -546,3 +546,32 @@ def train_classifier(
         steps_run=log.steps, steps_planned=steps_planned, steps_per_epoch=len(batches), seed=seed,
         epoch_steps=list(log.epoch_steps), epoch_seconds=list(log.epoch_seconds),
     )  # fmt: skip
+
+
+def results_table(results: Mapping[str, TrainResult]) -> str:
+    """The results table of training runs, one row a run: cost, steps, time, speed, training loss, accuracies.
+
+    The one place a results table is formatted (:meth:`workshop_utils.comparison.Comparison.table` prints it). A
+    run stopped by the safety cap before its planned steps is marked ``*`` and void.
+
+    Example::
+
+        print(results_table({"ResNet-20": resnet_result, "plain-20": plain_result}))
+    """
+    if not results:
+        raise ValueError("results is empty: pass {name: TrainResult} for the runs to tabulate "
+                         "(train_classifier returns a TrainResult).")
+    header = (f"{'model':18}{'params':>9}{'MACs':>12}{'steps':>7}{'s':>6}{'images/s':>10}{'train loss':>11}"
+              f"{'val.':>7}{'test':>7}")
+    lines = [header, "-" * len(header)]
+    for name, r in results.items():
+        if not isinstance(r, TrainResult):
+            raise ValueError(f"results[{name!r}] is a {type(r).__name__}, not a TrainResult: pass what "
+                             f"train_classifier returned.")
+        steps = f"{r.steps_run}{'*' if r.void else ''}"
+        lines.append(f"{name:18}{r.params:>9,}{r.macs:>12,}{steps:>7}{r.train_seconds:>6.0f}"
+                     f"{r.images_per_second:>10,.0f}{r.final_train_loss:>11.3f}{r.val_accuracy:>7.1%}"
+                     f"{r.test_accuracy:>7.1%}")
+    if any(r.void for r in results.values()):
+        lines.append("* void: stopped by the safety cap before its steps; not ranked")
+    return "\n".join(lines)
