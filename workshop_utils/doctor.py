@@ -58,6 +58,18 @@ def _version(module: str) -> str | None:
     return str(getattr(imported, "__version__", "installed"))
 
 
+def _major_version(name: str, module: str, major: str, status: str, why: str) -> tuple[str, Check | None]:
+    """``module``'s version and ``None`` if it is installed at ``major`` (e.g. "3."); else the failing Check.
+
+    Not installed is a FAIL; another major version gets ``status`` with the fix ``why + INSTALL_FIX``.
+    """
+    version = _version(module)
+    if version is None:
+        return "", Check(name, FAIL, "not installed", INSTALL_FIX)
+    if not version.startswith(major):
+        return version, Check(name, status, version, why + INSTALL_FIX)
+    return version, None
+
 def check_python() -> Check:
     """Python 3.11 is tested; 3.10 and 3.12 are expected to work."""
     version = platform.python_version()
@@ -71,11 +83,9 @@ def check_python() -> Check:
 
 def check_keras() -> Check:
     """Keras 3 importable, and which backend it runs on."""
-    version = _version("keras")
-    if version is None:
-        return Check("Keras", FAIL, "not importable", INSTALL_FIX)
-    if not version.startswith("3."):
-        return Check("Keras", FAIL, version, "the workshop needs Keras 3: " + INSTALL_FIX)
+    version, problem = _major_version("Keras", "keras", "3.", FAIL, "the workshop needs Keras 3: ")
+    if problem is not None:
+        return problem
     import keras
 
     return Check("Keras", PASS, f"{version}, backend {keras.config.backend()}")
@@ -183,12 +193,8 @@ def check_gpu() -> Check:
 
 def check_jupyterlab() -> Check:
     """JupyterLab 4 is what the notebooks and slides are tested with."""
-    version = _version("jupyterlab")
-    if version is None:
-        return Check("JupyterLab", FAIL, "not installed", INSTALL_FIX)
-    if not version.startswith("4."):
-        return Check("JupyterLab", WARN, version, "tested with JupyterLab 4.6: " + INSTALL_FIX)
-    return Check("JupyterLab", PASS, version)
+    version, problem = _major_version("JupyterLab", "jupyterlab", "4.", WARN, "tested with JupyterLab 4.6: ")
+    return problem or Check("JupyterLab", PASS, version)
 
 
 def check_widgets() -> Check:

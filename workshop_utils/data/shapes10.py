@@ -128,15 +128,7 @@ def _render(seed: int, indices: np.ndarray) -> np.ndarray:
     image += (col("texture_color") - image) * texture_weight
 
     # Clutter behind the shape: strokes and dots in random colours.
-    for k in range(_BACK_CLUTTER):
-        image = _draw_clutter(
-            image,
-            uniforms[:, _COLS.slices[f"clutter{k}"]],
-            _P_BACK_CLUTTER,
-            xs,
-            ys,
-            1.6,
-        )
+    image = _draw_clutter_layers(image, uniforms, range(_BACK_CLUTTER), _P_BACK_CLUTTER, xs, ys, 1.6)
 
     # The shape: a colour independent of the class, with at least some contrast to the background.
     fg = _with_contrast(col("fg")[:, 0, 0], ((bg + bg2) / 2)[:, 0, 0], col("contrast")[:, 0, 0])
@@ -147,15 +139,8 @@ def _render(seed: int, indices: np.ndarray) -> np.ndarray:
     image += (fg_image - image) * coverage[..., None]
 
     # In front: thin strokes, and sometimes a bar that hides part of the shape.
-    for k in range(_BACK_CLUTTER, _BACK_CLUTTER + _FRONT_CLUTTER):
-        image = _draw_clutter(
-            image,
-            uniforms[:, _COLS.slices[f"clutter{k}"]],
-            _P_FRONT_CLUTTER,
-            xs,
-            ys,
-            0.9,
-        )
+    front = range(_BACK_CLUTTER, _BACK_CLUTTER + _FRONT_CLUTTER)
+    image = _draw_clutter_layers(image, uniforms, front, _P_FRONT_CLUTTER, xs, ys, 0.9)
     image = _draw_occluder(image, uniforms, (bg + bg2) / 2, xs, ys)
 
     sigma = col("noise")[..., None] * _NOISE_SIGMA_MAX
@@ -200,6 +185,13 @@ def _capsule_distance(xs, ys, x0, y0, x1, y1):  # type: ignore[no-untyped-def]
     wx, wy = xs - x0, ys - y0
     t = np.clip((wx * ex + wy * ey) / np.maximum(ex * ex + ey * ey, 1e-6), 0, 1)
     return np.sqrt((wx - ex * t) ** 2 + (wy - ey * t) ** 2)
+
+
+def _draw_clutter_layers(image, uniforms, layers, probability, xs, ys, max_width):  # type: ignore[no-untyped-def]
+    """Composite the clutter strokes numbered ``layers`` one after the other (see :func:`_draw_clutter`)."""
+    for k in layers:
+        image = _draw_clutter(image, uniforms[:, _COLS.slices[f"clutter{k}"]], probability, xs, ys, max_width)
+    return image
 
 
 def _draw_clutter(image, params, probability, xs, ys, max_width):  # type: ignore[no-untyped-def]
