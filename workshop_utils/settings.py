@@ -46,6 +46,10 @@ class RunProfile:
         mixed_precision: whether :func:`setup` turns on the ``mixed_float16`` policy.
         epoch_scale: a comparison's epochs are its ``cpu`` epochs times this (see
             :meth:`workshop_utils.experiments.Experiment.epochs_for`).
+        sweep_max_depth: the deepest net a depth sweep builds (notebook 07's gradient norm against depth,
+            ``6n + 2`` layers up to this); ``ci`` stops at 20.
+        measure_memory: whether cells measure training memory in fresh processes (about a minute each;
+            notebook 08). ``ci`` skips it: ``tests/test_memory.py`` covers the code.
 
     Example::
 
@@ -60,6 +64,8 @@ class RunProfile:
     max_train_seconds: float
     mixed_precision: bool
     epoch_scale: float = 1.0
+    sweep_max_depth: int = 56
+    measure_memory: bool = True
 
     def describe(self) -> str:
         """One line for a notebook's first cell.
@@ -92,7 +98,8 @@ class RunProfile:
 # images; a GPU trains the same images in batches of 256 for four times the epochs: the same number of steps.
 PROFILES: dict[str, RunProfile] = {
     "ci": RunProfile("ci", train_samples=512, test_samples=256, epochs=1, batch_size=64,
-                     max_train_seconds=60.0, mixed_precision=False, epoch_scale=1.0),
+                     max_train_seconds=60.0, mixed_precision=False, epoch_scale=1.0,
+                     sweep_max_depth=20, measure_memory=False),
     "cpu": RunProfile("cpu", train_samples=10_000, test_samples=2_000, epochs=6, batch_size=64,
                       max_train_seconds=240.0, mixed_precision=False, epoch_scale=1.0),
     "gpu": RunProfile("gpu", train_samples=10_000, test_samples=2_000, epochs=24, batch_size=256,
