@@ -135,3 +135,30 @@ def test_architecture_falls_back_to_text_without_graphviz(model: keras.Model, mo
     for name in ("conv1", "conv2", "gap", "head"):
         assert name in shown
     assert "<- conv1" in shown  # conv2 reads conv1
+
+
+def test_layer_norms_dash_plain_nets_and_pair_colours() -> None:
+    norms = {"plain8": [("c1", 4.0), ("c2", 1.0)], "resnet8": [("c1", 2.0), ("c2", 1.0)],
+             "plain14": [("c1", 9.0), ("c2", 1.0), ("c3", 0.5)]}
+    fig = plots.plot_layer_norms(norms, "at init")
+    lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == list(norms)
+    assert [line.get_linestyle() for line in lines] == ["--", "-", "--"]
+    assert lines[0].get_color() == lines[1].get_color() != lines[2].get_color()
+    assert list(lines[2].get_ydata()) == [9.0, 1.0, 0.5] and fig.axes[0].get_yscale() == "log"
+    assert fig.axes[0].get_title() == "at init" and all(_labels(fig))
+    with pytest.raises(ValueError, match="at least one"):
+        plots.plot_layer_norms({"plain8": []}, "empty")
+
+
+def test_bars_group_series_and_label_values() -> None:
+    fig = plots.plot_bars(["conv2", "conv3"], {"a": [1.0, 2.0], "b": [3.0, 4.0]}, "MB", "two series", "{:.1f}")
+    axis = fig.axes[0]
+    heights = [patch.get_height() for patch in axis.patches]
+    assert heights == [1.0, 2.0, 3.0, 4.0]
+    assert [tick.get_text() for tick in axis.get_xticklabels()] == ["conv2", "conv3"]
+    assert axis.get_legend() is not None and "1.0" in [text.get_text() for text in axis.texts]
+    single = plots.plot_bars(["x"], {"only": [5.0]}, "MACs", "one series").axes[0]
+    assert single.get_legend() is None and not single.texts
+    with pytest.raises(ValueError, match="one value for each"):
+        plots.plot_bars(["conv2", "conv3"], {"a": [1.0]}, "MB", "short")

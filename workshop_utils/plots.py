@@ -296,6 +296,69 @@ def plot_layer_macs(cost: Profile, top: int | None = None) -> Figure:
     return fig
 
 
+def plot_layer_norms(norms: Mapping[str, Sequence[tuple[str, float]]], title: str,
+                     ylabel: str = "||dL/dW|| (log)") -> Figure:
+    """One curve a model of a per-layer value against depth, log scale: e.g. gradient norms over the conv layers.
+
+    Models whose name starts with ``plain`` are dashed, the others solid; consecutive pairs share a colour
+    (``plain20``, ``resnet20``, ``plain56``, ``resnet56``: one colour a depth).
+
+    Args:
+        norms: ``{model name: [(layer name, value), ...]}`` in depth order, as
+            :func:`workshop_utils.gradient_flow.kernel_gradient_norms` returns them.
+        title: the figure's title.
+        ylabel: the y axis' label.
+
+    Example::
+
+        plot_layer_norms({"plain20": kernel_gradient_norms(plain, x, y)}, "Per-layer gradient norm at init")
+    """
+    if not norms or any(not rows for rows in norms.values()):
+        raise ValueError("norms needs at least one model with at least one (layer, value) row; "
+                         "pass {name: kernel_gradient_norms(model, images, labels)}.")
+    fig, ax = plt.subplots(figsize=(9, 3.3))
+    for index, (name, rows) in enumerate(norms.items()):
+        depth = np.arange(1, len(rows) + 1)
+        ax.semilogy(depth, [value for _, value in rows], "--" if name.startswith("plain") else "-",
+                    color=f"C{index // 2}", marker=".", label=name)
+    ax.set(xlabel="conv layer (1 = next to the input)", ylabel=ylabel, title=title)
+    ax.legend(ncol=2, fontsize=8)
+    return fig
+
+
+def plot_bars(categories: Sequence[str], series: Mapping[str, Sequence[float]], ylabel: str, title: str,
+              value_format: str | None = None, figsize: tuple[float, float] = (8.0, 2.6)) -> Figure:
+    """Bars of one or more series over the same categories (grouped side by side when there are several).
+
+    Args:
+        categories: the x tick labels (stages, layers...).
+        series: ``{label: values}``, one value a category; with one series there is no legend.
+        ylabel: the y axis' label, with its unit.
+        title: the figure's title.
+        value_format: a format string (``"{:.2f}"``) to write each bar's value on it; ``None`` writes none.
+        figsize: the figure's size in inches.
+
+    Example::
+
+        plot_bars(["conv2", "conv3"], {"ResNet-50": [0.67, 0.95]}, "G multiply-adds", "MACs per stage", "{:.2f}")
+    """
+    if not series or any(len(values) != len(categories) for values in series.values()):
+        raise ValueError(f"series needs at least one {{label: values}} entry with one value for each of the "
+                         f"{len(categories)} categories.")
+    fig, ax = plt.subplots(figsize=figsize)
+    width = 0.8 / len(series)
+    positions = np.arange(len(categories))
+    for index, (label, values) in enumerate(series.items()):
+        offset = (index - (len(series) - 1) / 2) * width
+        bars = ax.bar(positions + offset, list(values), width=width, label=label, color=f"C{index}")
+        if value_format is not None:
+            ax.bar_label(bars, fmt=value_format, fontsize=8)
+    ax.set(xticks=positions, xticklabels=list(categories), ylabel=ylabel, title=title)
+    if len(series) > 1:
+        ax.legend(fontsize=8)
+    return fig
+
+
 def architecture_text(model: keras.Model) -> str:
     """A text drawing of the model: one line per layer with its type, output shape and the layers it reads.
 
