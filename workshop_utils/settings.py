@@ -50,6 +50,10 @@ class RunProfile:
             ``6n + 2`` layers up to this); ``ci`` stops at 20.
         measure_memory: whether cells measure training memory in fresh processes (about a minute each;
             notebook 08). ``ci`` skips it: ``tests/test_memory.py`` covers the code.
+        latency_repeats: timed calls of one latency measurement, whose median is reported (notebooks 04 and 05
+            time with this or a fixed fraction of it); ``ci`` times 6, enough to prove the cell runs.
+        timing_seconds: how long one training-speed measurement runs (at least two steps; notebook 05); ``ci``
+            0, so two steps.
 
     Example::
 
@@ -66,6 +70,8 @@ class RunProfile:
     epoch_scale: float = 1.0
     sweep_max_depth: int = 56
     measure_memory: bool = True
+    latency_repeats: int = 30
+    timing_seconds: float = 5.0
 
     def describe(self) -> str:
         """One line for a notebook's first cell.
@@ -99,7 +105,7 @@ class RunProfile:
 PROFILES: dict[str, RunProfile] = {
     "ci": RunProfile("ci", train_samples=512, test_samples=256, epochs=1, batch_size=64,
                      max_train_seconds=60.0, mixed_precision=False, epoch_scale=1.0,
-                     sweep_max_depth=20, measure_memory=False),
+                     sweep_max_depth=20, measure_memory=False, latency_repeats=6, timing_seconds=0.0),
     "cpu": RunProfile("cpu", train_samples=10_000, test_samples=2_000, epochs=6, batch_size=64,
                       max_train_seconds=240.0, mixed_precision=False, epoch_scale=1.0),
     "gpu": RunProfile("gpu", train_samples=10_000, test_samples=2_000, epochs=24, batch_size=256,
