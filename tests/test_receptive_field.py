@@ -1,4 +1,4 @@
-"""Receptive-field arithmetic, checked against brute force and published values; stacked-kernel costs; widget."""
+"""Receptive-field arithmetic, checked against brute force and published values; its table and figure."""
 
 from __future__ import annotations
 
@@ -15,11 +15,7 @@ from workshop_utils.receptive_field import (
     LayerSpec,
     format_fields,
     plot_receptive_fields,
-    plot_stacking,
     receptive_fields,
-    stacked_kernels,
-    stacking_table,
-    stacking_widget,
 )
 
 matplotlib.use("Agg")
@@ -166,52 +162,7 @@ def test_unsupported_models_raise() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Stacked kernels
-
-
-def test_three_3x3_against_one_7x7() -> None:
-    cost = stacked_kernels(3, kernel=3, channels=256, size=56)
-    assert cost.receptive_field == 7
-    assert cost.params == 27 * 256**2 and cost.single_params == 49 * 256**2
-    assert cost.macs == cost.params * 56 * 56 and cost.single_macs == cost.single_params * 56 * 56
-    assert cost.nonlinearities == 3
-    assert cost.saving == pytest.approx(1 - 27 / 49)
-    with_bias = stacked_kernels(3, kernel=3, channels=256, size=56, bias=True)
-    assert with_bias.params == cost.params + 3 * 256 and with_bias.single_params == cost.single_params + 256
-
-
-def test_stack_costs_match_keras_layers() -> None:
-    inputs = keras.Input((14, 14, 8))
-    x = inputs
-    for _ in range(2):
-        x = layers.Conv2D(8, 5, padding="same")(x)
-    stack = keras.Model(inputs, x)
-    assert stack.count_params() == stacked_kernels(2, kernel=5, channels=8, bias=True).params
-    single = keras.Model(inputs, layers.Conv2D(8, 9, padding="same")(inputs))
-    assert single.count_params() == stacked_kernels(2, kernel=5, channels=8, bias=True).single_params
-
-
-def test_one_by_one_kernels_see_nothing_more() -> None:
-    cost = stacked_kernels(4, kernel=1, channels=16)
-    assert cost.receptive_field == 1 and cost.saving < 0  # four 1x1 cost 4x one 1x1
-    assert "costs" in cost.to_text()
-
-
-@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
-def test_stacked_kernels_rejects_bad_counts(bad: object) -> None:
-    with pytest.raises(ValueError):
-        stacked_kernels(bad)  # type: ignore[arg-type]
-
-
-def test_stacking_table_lists_every_layer_count() -> None:
-    table = stacking_table(kernel=3, max_layers=4, channels=64, size=28)
-    lines = table.splitlines()
-    assert len(lines) == 3 + 4
-    assert "7x7" in lines[5] and "45%" in lines[5] and "3 vs 1" in lines[5]
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Figures and widget
+# Table and figure
 
 
 def test_plots_return_labelled_figures() -> None:
@@ -222,8 +173,6 @@ def test_plots_return_labelled_figures() -> None:
     assert [tick.get_text() for tick in axis.get_xticklabels()] == [row.name for row in rows]
     two = plot_receptive_fields({"a": rows, "b": rows[:2]}, log=True)
     assert two.axes[0].get_yscale() == "log"
-    stacking = plot_stacking(kernel=3, max_layers=5, highlight=3)
-    assert len(stacking.axes[0].lines) == 2 and "receptive field" in stacking.axes[0].get_xlabel()
     with pytest.raises(ValueError):
         plot_receptive_fields({})
 
@@ -235,22 +184,6 @@ def test_format_fields_table() -> None:
     assert isinstance(rows[0], FieldRow)
     with pytest.raises(ValueError):
         format_fields([])
-
-
-def test_widget_updates_its_numbers(capsys: pytest.CaptureFixture[str]) -> None:
-    box = stacking_widget(max_layers=5, channels=64, size=56)
-    controls = box.children[0].children
-    layer_slider, channel_slider, size_slider = controls
-    kernel_buttons = box.children[1]
-    assert (layer_slider.value, kernel_buttons.value, channel_slider.value, size_slider.value) == (3, 3, 64, 56)
-    capsys.readouterr()
-    layer_slider.value = 4
-    kernel_buttons.value = 5
-    shown = capsys.readouterr().out
-    assert "receptive field    : 17x17" in shown  # 4 x (5 - 1) + 1
-    assert f"{4 * 25 * 64 * 64:,}" in shown
-    with pytest.raises(ValueError):
-        stacking_widget(kernels=())
 
 
 # --------------------------------------------------------------------------------------------------------------
