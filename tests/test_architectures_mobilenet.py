@@ -94,7 +94,7 @@ def test_headless_and_small_variants() -> None:
         ({"rho": -1}, "rho .* must be > 0"),
         ({"pooling": "sum", "include_top": False}, "pooling must be one of"),
         ({"blocks": ((64, 3),)}, "strides must be 1 or 2"),
-        ({"classes": 0}, "classes must be a positive integer"),
+        ({"classes": 0}, "classes must be an integer >= 1"),
     ],
 )
 def test_bad_hyper_parameters_raise(kwargs: dict, message: str) -> None:

@@ -89,8 +89,8 @@ def test_shuffle_matches_reshape_transpose() -> None:
         ((4, 6, "depthwise"), {}, "not a multiple of in_channels=4"),
         ((4, 4, "dilated"), {}, "kind must be one of"),
         ((4, 4, "standard"), {"groups": 2}, "only applies to kind='grouped'"),
-        ((0, 4), {}, "in_channels must be a positive integer"),
-        ((4, 2.5), {}, "out_channels must be a positive integer"),
+        ((0, 4), {}, "in_channels must be an integer >= 1"),
+        ((4, 2.5), {}, "out_channels must be an integer >= 1"),
     ],
 )
 def test_bad_input_raises_clear_errors(args, kwargs, message) -> None:

@@ -85,7 +85,7 @@ def test_other_input_sizes_scale_the_macs_with_the_positions() -> None:
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True, "64"])
 def test_bad_widths_raise_value_error(bad: object) -> None:
-    with pytest.raises(ValueError, match="filters_5x5 must be a positive int"):
+    with pytest.raises(ValueError, match=r"filters_5x5 \(a number of filters\) must be an integer >= 1"):
         InceptionWidths(64, 96, 128, 16, bad, 32)  # type: ignore[arg-type]
 
 

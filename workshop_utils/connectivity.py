@@ -24,16 +24,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from workshop_utils._validate import positive_int
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 KINDS: tuple[str, ...] = ("standard", "depthwise", "pointwise", "grouped")
-
-
-def _positive_int(what: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
-    return int(value)
 
 
 def conv_connectivity(in_channels: int, out_channels: int, kind: str = "standard", groups: int = 1) -> np.ndarray:
@@ -53,9 +49,9 @@ def conv_connectivity(in_channels: int, out_channels: int, kind: str = "standard
 
         conv_connectivity(6, 6, "grouped", groups=3).sum(axis=1)   # array([2, 2, 2, 2, 2, 2]): 2 inputs each
     """
-    in_channels = _positive_int("in_channels", in_channels)
-    out_channels = _positive_int("out_channels", out_channels)
-    groups = _positive_int("groups", groups)
+    in_channels = positive_int("in_channels", in_channels)
+    out_channels = positive_int("out_channels", out_channels)
+    groups = positive_int("groups", groups)
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}.")
     if groups != 1 and kind != "grouped":
@@ -92,8 +88,8 @@ def shuffle_permutation(channels: int, groups: int) -> np.ndarray:
 
         shuffle_permutation(6, 2).argmax(axis=1)   # array([0, 3, 1, 4, 2, 5])
     """
-    channels = _positive_int("channels", channels)
-    groups = _positive_int("groups", groups)
+    channels = positive_int("channels", channels)
+    groups = positive_int("groups", groups)
     if channels % groups:
         raise ValueError(f"channels={channels} is not divisible by groups={groups}; a channel shuffle needs both.")
     order = np.arange(channels).reshape(groups, channels // groups).T.reshape(-1)
@@ -155,7 +151,7 @@ def plot_connectivity(panels: Mapping[str, np.ndarray], cols: int | None = None,
         raise ValueError("plot_connectivity needs a non-empty mapping {title: (out, in) matrix}.")
     matrices = {str(title): _as_matrix(index, m) for index, (title, m) in enumerate(panels.items())}
     count = len(matrices)
-    cols = min(count, 4) if cols is None else _positive_int("cols", cols)
+    cols = min(count, 4) if cols is None else positive_int("cols", cols)
     rows = -(-count // cols)
     widest = max(m.shape[1] for m in matrices.values())
     tallest = max(m.shape[0] for m in matrices.values())

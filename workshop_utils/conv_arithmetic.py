@@ -30,23 +30,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+
+from workshop_utils._validate import positive_int
 
 Padding = str | int
 """``"valid"`` (none), ``"same"`` (output = ceil(input / stride)), ``"full"`` (k_eff - 1 each side) or an int >= 0."""
 
 PADDING_NAMES: tuple[str, ...] = ("valid", "same", "full")
-
-
-def _positive_int(name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r} ({type(value).__name__}).")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value}.")
-    return int(value)
 
 
 def _check_padding(padding: object) -> Padding:
@@ -55,7 +48,7 @@ def _check_padding(padding: object) -> Padding:
         if key not in PADDING_NAMES:
             raise ValueError(f"padding must be one of {PADDING_NAMES} or an int >= 0, got {padding!r}.")
         return key
-    return _positive_int("padding", padding, minimum=0)
+    return positive_int("padding", padding, minimum=0)
 
 
 def effective_kernel_size(kernel_size: int, dilation: int = 1) -> int:
@@ -65,8 +58,8 @@ def effective_kernel_size(kernel_size: int, dilation: int = 1) -> int:
 
         effective_kernel_size(3, dilation=2)  # 5
     """
-    kernel_size = _positive_int("kernel_size", kernel_size)
-    dilation = _positive_int("dilation", dilation)
+    kernel_size = positive_int("kernel_size", kernel_size)
+    dilation = positive_int("dilation", dilation)
     return dilation * (kernel_size - 1) + 1
 
 
@@ -81,8 +74,8 @@ def padding_amounts(
 
         padding_amounts(6, 3, stride=2, padding="same")  # (0, 1)
     """
-    input_size = _positive_int("input_size", input_size)
-    stride = _positive_int("stride", stride)
+    input_size = positive_int("input_size", input_size)
+    stride = positive_int("stride", stride)
     padding = _check_padding(padding)
     k_eff = effective_kernel_size(kernel_size, dilation)
     if padding == "valid":
@@ -224,10 +217,10 @@ class ConvGeometry:
     dilation: int = 1
 
     def __post_init__(self) -> None:
-        _positive_int("input_size", self.input_size)
-        _positive_int("kernel_size", self.kernel_size)
-        _positive_int("stride", self.stride)
-        _positive_int("dilation", self.dilation)
+        positive_int("input_size", self.input_size)
+        positive_int("kernel_size", self.kernel_size)
+        positive_int("stride", self.stride)
+        positive_int("dilation", self.dilation)
         object.__setattr__(self, "padding", _check_padding(self.padding))
         conv_output_size(self.input_size, self.kernel_size, self.stride, self.padding, self.dilation)
 
@@ -282,7 +275,7 @@ class ConvGeometry:
 
     def output_position(self, step: int) -> tuple[int, int]:
         """(row, column) of the output pixel computed at ``step`` (row by row)."""
-        step = _positive_int("step", step, minimum=0)
+        step = positive_int("step", step, minimum=0)
         if step >= self.steps:
             raise ValueError(f"step must be below {self.steps} (the number of output pixels), got {step}.")
         return divmod(step, self.output_size)

@@ -29,10 +29,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import layers, ops
+
+from workshop_utils._validate import positive_int
 
 #: The number of channel groups the task is cut into (the paper's largest g, where the shuffle mattered most).
 GROUPS = 8
@@ -43,11 +44,6 @@ ASSIGNMENT_SEED = 0
 SIGMA = 0.5
 
 
-def _check_groups(groups: Any, what: str) -> None:
-    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"{what}: groups must be a positive integer, got {groups!r}.")
-
-
 def pixel_groups(height: int, width: int, groups: int = GROUPS, seed: int = ASSIGNMENT_SEED) -> np.ndarray:
     """The group (0..groups-1) of every pixel: a fixed random assignment, each group ``height * width / groups``
     pixels (as equal as the size allows).
@@ -56,7 +52,7 @@ def pixel_groups(height: int, width: int, groups: int = GROUPS, seed: int = ASSI
 
         pixel_groups(16, 16).shape, np.bincount(pixel_groups(16, 16).ravel())   # (16, 16), 32 pixels per group
     """
-    _check_groups(groups, "pixel_groups")
+    positive_int("pixel_groups: groups", groups)
     labels = np.arange(height * width) % groups
     return np.random.default_rng(seed).permutation(labels).reshape(height, width)
 
@@ -70,7 +66,7 @@ def noise_patterns(height: int, width: int, channels: int, groups: int = GROUPS,
 
         noise_patterns(16, 16, 3).reshape(16, 16, 8, 3).mean(axis=2)   # ~0 everywhere
     """
-    _check_groups(groups, "noise_patterns")
+    positive_int("noise_patterns: groups", groups)
     noise = np.random.default_rng((seed, 1)).normal(size=(height, width, groups, channels))
     noise -= noise.mean(axis=2, keepdims=True)
     return (sigma * noise).reshape(height, width, groups * channels).astype("float32")
@@ -94,7 +90,7 @@ class _GroupInput(layers.Layer):
 
     def __init__(self, groups: int = GROUPS, seed: int = ASSIGNMENT_SEED, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        _check_groups(groups, type(self).__name__)
+        positive_int(f"{type(self).__name__}: groups", groups)
         self.groups, self.seed = groups, seed
         self._pattern: np.ndarray | None = None
 

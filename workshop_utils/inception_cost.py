@@ -22,7 +22,6 @@ Example::
 from __future__ import annotations
 
 import html
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
@@ -33,7 +32,8 @@ if TYPE_CHECKING:
 
     from workshop_utils.flops import Profile
 
-from workshop_utils.architectures.inception import inception_module  # noqa: E402  (the one reference copy)
+from workshop_utils._validate import positive_int
+from workshop_utils.architectures.inception import inception_module
 
 BRANCHES: tuple[str, ...] = ("1x1", "3x3", "5x5", "pool")
 """The four branches, in the order the module concatenates them (the paper's order)."""
@@ -76,9 +76,7 @@ class InceptionWidths:
 
     def __post_init__(self) -> None:
         for item in fields(self):
-            value = getattr(self, item.name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{item.name} must be a positive int (a number of filters), got {value!r}.")
+            positive_int(f"{item.name} (a number of filters)", getattr(self, item.name))
 
     @property
     def output_channels(self) -> int:
@@ -99,9 +97,11 @@ GOOGLENET_3A_INPUT: tuple[int, int, int] = (28, 28, 192)
 
 def _check_input_shape(input_shape: Sequence[int]) -> tuple[int, int, int]:
     shape = tuple(input_shape)
-    if len(shape) != 3 or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1 for d in shape):
+    if len(shape) != 3:
         raise ValueError(f"input_shape must be (height, width, channels) of positive ints, got {input_shape!r}.")
-    return int(shape[0]), int(shape[1]), int(shape[2])
+    height, width, channels = (positive_int(f"input_shape {input_shape!r}: {what}", size)
+                               for what, size in zip(("height", "width", "channels"), shape))
+    return height, width, channels
 
 
 def module_model(

@@ -36,6 +36,8 @@ from typing import Any
 import keras
 from keras import layers
 
+from workshop_utils._validate import positive_int
+
 #: MobileNet v1's body (the paper's table 1): (pointwise filters, stride of the depthwise conv) per block.
 MOBILENET_V1_BLOCKS: tuple[tuple[int, int], ...] = (
     (64, 1),
@@ -50,12 +52,6 @@ PAPER_ALPHAS: tuple[float, ...] = (1.0, 0.75, 0.5, 0.25)
 PAPER_RESOLUTIONS: tuple[int, ...] = (224, 192, 160, 128)
 BASE_RESOLUTION = 224
 POOLINGS: tuple[Any, ...] = (None, "avg", "max")
-
-
-def _positive_int(what: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
-    return int(value)
 
 
 def _stride(value: Any) -> int:
@@ -92,7 +88,7 @@ def conv_bn_relu(
 
         x = conv_bn_relu(inputs, 32, strides=2)   # 224x224x3 -> 112x112x32
     """
-    _positive_int("filters", filters)
+    positive_int("filters", filters)
     x = layers.Conv2D(filters, kernel_size, strides=_stride(strides), padding="same", use_bias=False, name=name)(x)
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
     return _relu(relu6, f"{name}_relu")(x)
@@ -123,8 +119,8 @@ def depthwise_separable_block(
 
         y = depthwise_separable_block(x, 128, strides=2, block_id=2)   # 112x112x64 -> 56x56x128
     """
-    _positive_int("filters", filters)
-    _positive_int("depth_multiplier", depth_multiplier)
+    positive_int("filters", filters)
+    positive_int("depth_multiplier", depth_multiplier)
     strides = _stride(strides)
 
     def name(part: str, suffix: str = "") -> str | None:
@@ -161,7 +157,7 @@ def _input_size(input_size: int | Sequence[int] | None, rho: float | None) -> tu
 
 
 def _checked_size(size: Any) -> int:
-    size = _positive_int("input_size", size)
+    size = positive_int("input_size", size)
     if size < 32:
         raise ValueError(f"input_size must be at least 32 pixels (five stride-2 layers), got {size}.")
     return size
@@ -216,8 +212,8 @@ def mobilenet(
     if not blocks:
         raise ValueError("blocks needs at least one (filters, stride) pair, e.g. MOBILENET_V1_BLOCKS.")
     height, width = _input_size(input_size, rho)
-    _positive_int("classes", classes)
-    inputs = keras.Input((height, width, _positive_int("channels", channels)), name="input_layer")
+    positive_int("classes", classes)
+    inputs = keras.Input((height, width, positive_int("channels", channels)), name="input_layer")
     x = conv_bn_relu(inputs, scaled_filters(stem_filters, alpha), 3, stem_strides, name="conv1", relu6=relu6)
     for block_id, (filters, strides) in enumerate(blocks, start=1):
         x = depthwise_separable_block(x, scaled_filters(filters, alpha), strides, block_id=block_id,

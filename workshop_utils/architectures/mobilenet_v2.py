@@ -40,6 +40,8 @@ from typing import Any
 import keras
 from keras import layers
 
+from workshop_utils._validate import positive_int
+
 __all__ = [
     "MOBILENET_V2_BLOCKS",
     "PAPER_MACS",
@@ -65,12 +67,6 @@ PAPER_MACS = 300_000_000
 PAPER_PARAMS = 3_400_000
 
 _BN = dict(epsilon=1e-3, momentum=0.999)  # Keras' MobileNetV2 batch norm settings
-
-
-def _positive_int(what: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
-    return int(value)
 
 
 def make_divisible(value: float, divisor: int = 8) -> int:
@@ -107,8 +103,8 @@ def inverted_residual_block(
 
         y = inverted_residual_block(x, 24, strides=2, block_id=1)   # 112x112x16 -> 56x56x24 (96 inside)
     """
-    _positive_int("filters", filters)
-    _positive_int("expansion", expansion)
+    positive_int("filters", filters)
+    positive_int("expansion", expansion)
     if strides not in (1, 2) or isinstance(strides, bool):
         raise ValueError(f"strides must be 1 or 2, got {strides!r}.")
     prefix = "expanded_conv_" if block_id == 0 else f"block_{block_id}_"
@@ -158,18 +154,18 @@ def mobilenet_v2(
     """
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha > 0:
         raise ValueError(f"alpha (the width multiplier) must be > 0, e.g. 1.0, 0.75 or 0.35; got {alpha!r}.")
-    size = _positive_int("input_size", input_size)
+    size = positive_int("input_size", input_size)
     if size < 32:
         raise ValueError(f"input_size must be at least 32 pixels (five stride-2 layers), got {size}.")
     if not blocks:
         raise ValueError("blocks needs at least one (t, c, n, s) group, e.g. MOBILENET_V2_BLOCKS.")
-    _positive_int("classes", classes)
-    inputs = keras.Input((size, size, _positive_int("channels", channels)), name="input_layer")
+    positive_int("classes", classes)
+    inputs = keras.Input((size, size, positive_int("channels", channels)), name="input_layer")
     x = layers.Conv2D(make_divisible(32 * alpha), 3, strides=2, padding="same", use_bias=False, name="Conv1")(inputs)
     x = layers.ReLU(6.0, name="Conv1_relu")(layers.BatchNormalization(**_BN, name="bn_Conv1")(x))
     block_id = 0
     for expansion, filters, repeats, strides in blocks:
-        for repeat in range(_positive_int("repeats", repeats)):
+        for repeat in range(positive_int("repeats", repeats)):
             x = inverted_residual_block(x, make_divisible(int(filters * alpha)), strides if repeat == 0 else 1,
                                         expansion, block_id=block_id)
             block_id += 1
