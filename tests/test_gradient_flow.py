@@ -83,3 +83,13 @@ def test_shortcut_scaling_draws_lambda_to_the_blocks_crossed():
     for bad_scale, bad_blocks in ((0.0, 9), (-1.0, 9), (0.5, 0), (0.5, 2.5)):
         with pytest.raises(ValueError):
             plot_shortcut_scaling(bad_scale, bad_blocks)
+
+
+def test_gradients_of_a_function_of_tensors_on_this_backend():
+    from workshop_utils.gradient_flow import gradients
+
+    x = keras.ops.convert_to_tensor(np.array([1.0, -2.0, 3.0], "float32"))
+    w = keras.ops.convert_to_tensor(np.array([0.5, 0.5, 2.0], "float32"))
+    grad_x, grad_w = gradients(lambda args: keras.ops.sum(args[0] ** 2 * args[1]), [x, w])
+    assert np.allclose(keras.ops.convert_to_numpy(grad_x), [1.0, -2.0, 12.0])     # 2 x w
+    assert np.allclose(keras.ops.convert_to_numpy(grad_w), [1.0, 4.0, 9.0])       # x^2

@@ -1,9 +1,9 @@
 """Gradient flow through depth: per-layer gradient norms of a Keras model, on any backend.
 
 Notebook 07 plots ``||dL/dW||`` of every conv kernel over depth, for a plain net and its residual twin, at
-initialisation and after a few training steps. Keras 3 has no backend-neutral ``grad``; :func:`loss_gradients` is
-the one small switch over TensorFlow (``GradientTape``), JAX (``jax.grad`` of ``stateless_call``) and PyTorch
-(``backward``).
+initialisation and after a few training steps. Keras 3 has no backend-neutral ``grad``; :func:`gradients` is the
+one small switch over TensorFlow (``GradientTape``), JAX (``jax.grad``) and PyTorch (``backward``), used by
+:func:`loss_gradients` here and by :mod:`workshop_utils.gradcam`.
 
 Two knobs of notebook 07 live here too: :func:`depth_sweep` and :func:`plot_depth_sweep` (gradient norm against
 depth at initialisation, plain against residual, for a depth slider), and :func:`plot_shortcut_scaling` (what a
@@ -17,11 +17,45 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
 import numpy as np
+
+
+def gradients(fn: Callable[[list[Any]], Any], arguments: Sequence[Any]) -> list[Any]:
+    """Gradients of the scalar ``fn(arguments)`` with respect to each of ``arguments``: the one backend switch.
+
+    TensorFlow records ``fn`` on a ``GradientTape``; JAX takes ``jax.grad(fn)``; PyTorch runs ``backward`` from
+    the value. ``arguments`` are backend tensors or the values of Keras variables (``variable.value``); on
+    TensorFlow and PyTorch ``fn`` may read the variables themselves instead of its argument, on JAX it must use
+    its argument (``jax.grad`` differentiates the function, not a recording). Returns backend tensors.
+
+    Example::
+
+        (grad,) = gradients(lambda args: keras.ops.sum(args[0] ** 2), [keras.ops.ones((3,))])   # 2, 2, 2
+    """
+    backend = keras.backend.backend()
+    arguments = list(arguments)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(arguments)
+            value = fn(arguments)
+        return list(tape.gradient(value, arguments))
+    if backend == "jax":
+        import jax
+
+        return list(jax.grad(fn)(arguments))
+    if backend == "torch":
+        leaves = [a if a.is_leaf and a.requires_grad else a.detach().requires_grad_(True) for a in arguments]
+        for leaf in leaves:
+            leaf.grad = None
+        fn(leaves).backward()
+        return [leaf.grad for leaf in leaves]
+    raise NotImplementedError(f"gradients supports the tensorflow, jax and torch backends, not {backend!r}.")
 
 
 def loss_gradients(model: keras.Model, images: Any, labels: Any, training: bool = True) -> list[np.ndarray]:
@@ -34,34 +68,20 @@ def loss_gradients(model: keras.Model, images: Any, labels: Any, training: bool 
 
         grads = loss_gradients(model, x[:64], y[:64])     # one array per trainable variable
     """
-    backend = keras.backend.backend()
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     images = keras.ops.convert_to_tensor(np.asarray(images, dtype="float32"))
     labels = keras.ops.convert_to_tensor(np.asarray(labels))
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            loss = loss_fn(labels, model(images, training=training))
-        grads = tape.gradient(loss, model.trainable_variables)
-    elif backend == "jax":
-        import jax
-
+    if keras.backend.backend() == "jax":   # jax.grad needs a pure function of the weights
         non_trainable = [v.value for v in model.non_trainable_variables]
 
         def loss_of(trainable: list[Any]) -> Any:
             predictions, _ = model.stateless_call(trainable, non_trainable, images, training=training)
             return loss_fn(labels, predictions)
+    else:                                  # TensorFlow and PyTorch differentiate through the variables themselves
+        def loss_of(trainable: list[Any]) -> Any:
+            return loss_fn(labels, model(images, training=training))
 
-        grads = jax.grad(loss_of)([v.value for v in model.trainable_variables])
-    elif backend == "torch":
-        for variable in model.trainable_variables:
-            variable.value.grad = None
-        loss = loss_fn(labels, model(images, training=training))
-        loss.backward()
-        grads = [variable.value.grad for variable in model.trainable_variables]
-    else:
-        raise NotImplementedError(f"loss_gradients supports the tensorflow, jax and torch backends, not {backend!r}.")
+    grads = gradients(loss_of, [v.value for v in model.trainable_variables])
     return [keras.ops.convert_to_numpy(g) for g in grads]
 
 
