@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from workshop_utils._validate import positive_int
+
 
 @dataclass(frozen=True)
 class Latency:
@@ -87,12 +89,6 @@ class Latency:
             f"range {self.min_ms:.2f}-{self.max_ms:.2f}), {self.ms_per_image:.3f} ms per image, "
             f"{self.images_per_second:,.0f} images/s"
         )
-
-
-def _positive_int(what: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{what} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
 
 
 def _image_shape(model: Any, input_shape: Sequence[int] | None) -> tuple[int, ...]:
@@ -172,9 +168,9 @@ def measure_latency(
 
         measure_latency(model, batch_size=32, repeats=5).ms_per_image
     """
-    batch_size = _positive_int("batch_size", batch_size, 1)
-    repeats = _positive_int("repeats", repeats, 1)
-    warmup = _positive_int("warmup", warmup, 0)
+    batch_size = positive_int("batch_size", batch_size, 1)
+    repeats = positive_int("repeats", repeats, 1)
+    warmup = positive_int("warmup", warmup, 0)
     call = _caller(model)
     shape = _image_shape(model, input_shape)
     batch = np.random.default_rng(seed).standard_normal((batch_size, *shape)).astype("float32")

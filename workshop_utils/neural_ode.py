@@ -30,20 +30,10 @@ import numpy as np
 import keras
 from keras import layers, ops
 
+from workshop_utils._validate import choice, positive_int
+
 #: Solvers and how many evaluations of G each step costs.
 EVALUATIONS_PER_STEP: dict[str, int] = {"euler": 1, "rk4": 4}
-
-
-def _check_method(method: str) -> str:
-    if method not in EVALUATIONS_PER_STEP:
-        raise ValueError(f"method must be one of {', '.join(map(repr, EVALUATIONS_PER_STEP))}; got {method!r}.")
-    return method
-
-
-def _check_positive_int(what: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
-    return int(value)
 
 
 def _with_time(h: Any, t: Any) -> Any:
@@ -65,8 +55,8 @@ class ODEFunction(layers.Layer):
 
     def __init__(self, channels: int, groups: int = 8, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.channels = _check_positive_int("channels", channels)
-        self.groups = min(_check_positive_int("groups", groups), self.channels)
+        self.channels = positive_int("channels", channels)
+        self.groups = min(positive_int("groups", groups), self.channels)
         if self.channels % self.groups:
             raise ValueError(f"channels ({channels}) must be divisible by groups ({self.groups}).")
         self.norm_in = layers.GroupNormalization(self.groups, name="norm_in")
@@ -126,8 +116,8 @@ def odeint_fixed(G: Any, h0: Any, t0: float, t1: float, steps: int, method: str 
 
         h1 = odeint_fixed(lambda h, t: -h, ops.ones((1,)), 0.0, 1.0, steps=8)   # ~exp(-1)
     """
-    step = STEPPERS[_check_method(method)]
-    steps = _check_positive_int("steps", steps)
+    step = STEPPERS[choice("method", method, tuple(EVALUATIONS_PER_STEP))]
+    steps = positive_int("steps", steps)
     dt = (t1 - t0) / steps
     h = h0
     for index in range(steps):
@@ -149,9 +139,9 @@ class ODEBlock(layers.Layer):
 
     def __init__(self, channels: int, steps: int = 4, method: str = "rk4", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.channels = _check_positive_int("channels", channels)
-        self.steps = _check_positive_int("steps", steps)
-        self.method = _check_method(method)
+        self.channels = positive_int("channels", channels)
+        self.steps = positive_int("steps", steps)
+        self.method = choice("method", method, tuple(EVALUATIONS_PER_STEP))
         self.function = ODEFunction(self.channels, name="G")
 
     def build(self, input_shape: tuple) -> None:
@@ -185,8 +175,8 @@ class ResidualStack(layers.Layer):
 
     def __init__(self, channels: int, blocks: int = 4, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.channels = _check_positive_int("channels", channels)
-        self.blocks = _check_positive_int("blocks", blocks)
+        self.channels = positive_int("channels", channels)
+        self.blocks = positive_int("blocks", blocks)
         self.functions = [ODEFunction(self.channels, name=f"G{index + 1}") for index in range(self.blocks)]
 
     def build(self, input_shape: tuple) -> None:
@@ -208,20 +198,6 @@ class ResidualStack(layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "channels": self.channels, "blocks": self.blocks}
-
-
-def _stack_macs(layer: Any, input_shapes: Sequence[tuple], output_shapes: Sequence[tuple]) -> int:
-    """Cost rule for the flops counter: evaluations x the MACs of one G (norms and adds are not MACs)."""
-    height, width, _ = input_shapes[0][-3:]  # shapes come without the batch dimension
-    function = layer.function if isinstance(layer, ODEBlock) else layer.functions[0]
-    return layer.evaluations * function.macs_per_evaluation(int(height), int(width))
-
-
-def _register_costs() -> None:
-    from workshop_utils import flops
-
-    flops.register_cost(ODEBlock, _stack_macs)
-    flops.register_cost(ResidualStack, _stack_macs)
 
 
 def _classifier(core: layers.Layer, input_shape: tuple[int, int, int], classes: int, channels: int,
@@ -299,7 +275,7 @@ def irregular_spiral(samples: int = 25, t_max: float = 5.0, noise: float = 0.03,
 
         times, observed, truth = irregular_spiral(25, seed=0)
     """
-    samples = _check_positive_int("samples", samples)
+    samples = positive_int("samples", samples)
     rng = np.random.default_rng(seed)
     times = np.sort(rng.uniform(0.0, t_max, size=samples)).astype("float32")
     truth = spiral_truth(times)
@@ -329,9 +305,9 @@ class ODETrajectory(layers.Layer):
 
     def __init__(self, hidden: int = 32, state_size: int = 2, substeps: int = 2, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.hidden = _check_positive_int("hidden", hidden)
-        self.state_size = _check_positive_int("state_size", state_size)
-        self.substeps = _check_positive_int("substeps", substeps)
+        self.hidden = positive_int("hidden", hidden)
+        self.state_size = positive_int("state_size", state_size)
+        self.substeps = positive_int("substeps", substeps)
         self.layer_in = layers.Dense(self.hidden, activation="tanh", name="mlp_in")
         self.layer_out = layers.Dense(self.state_size, name="mlp_out")
 
@@ -362,6 +338,3 @@ class ODETrajectory(layers.Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "hidden": self.hidden, "state_size": self.state_size,
                 "substeps": self.substeps}
-
-
-_register_costs()
