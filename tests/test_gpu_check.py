@@ -67,7 +67,8 @@ def test_summary_quotes_only_cells_this_run_executed_and_names_the_rest(tmp_path
     assert "  cells that did not run: #5-6 (2 of 5 code cells)\n" in out
     slowest = next(line for line in out.splitlines() if "slowest cells" in line)
     assert "#2 30 s" in slowest and "#5" not in slowest and "#6" not in slowest  # stale timings are not this run's
-    assert out.rstrip().endswith("07_resnet                        gpu         170  timed out  (cell 5, code cell 3 of 5)")
+    last_row = "07_resnet                        gpu         170  timed out  (cell 5, code cell 3 of 5)"
+    assert out.rstrip().endswith(last_row)
 
 
 def test_a_notebook_without_the_drivers_record_has_nothing_quoted(tmp_path: Path) -> None:

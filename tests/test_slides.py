@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -149,7 +151,7 @@ def test_solution_cells_are_tagged_and_collapsed(path: Path) -> None:
 def test_code_on_slides_is_short(path: Path) -> None:
     """One short code cell a slide (about 15 lines at most); longer helper code is `hide-input` or `skip`."""
     long_cells = []
-    for i, cell in enumerate(bs.deck_notebook(_read(path))["cells"]):
+    for cell in bs.deck_notebook(_read(path))["cells"]:
         shown = not cell["metadata"].get("transient", {}).get("remove_source")
         if cell["cell_type"] == "code" and shown and bs.slide_type(cell) not in ("skip", "notes"):
             lines = len(bs._source(cell).rstrip().splitlines())
@@ -241,6 +243,15 @@ def test_build_rejects_paths_that_are_not_notebooks(tmp_path: Path) -> None:
         bs.build([text], tmp_path / "out", install=False)
 
 
+def test_the_script_runs_from_any_folder(tmp_path: Path) -> None:
+    """`python tools/build_slides.py` imports tools.decks and workshop_utils from the checkout, wherever it is run."""
+    (tmp_path / "notes.txt").write_text("x")
+    done = subprocess.run([sys.executable, str(REPO / "tools" / "build_slides.py"), "--notebooks", "notes.txt",
+                           "--out", "out", "--no-install"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.startswith("slides: error: notes.txt is not a notebook file (.ipynb)"), done.stderr
+
+
 # ---------------------------------------------------------------------------------------------
 # What the deck shows: deck_notebook
 
@@ -304,7 +315,8 @@ def test_deck_moves_the_appendix_after_the_references() -> None:
 
 
 def test_deck_leaves_nbval_markers_off_the_slides() -> None:
-    checked = _cell("code", "# NBVAL_CHECK_OUTPUT\nprint(model.count_params())  # NBVAL_CHECK_OUTPUT stays here", "slide")
+    checked = _cell("code", "# NBVAL_CHECK_OUTPUT\nprint(model.count_params())  # NBVAL_CHECK_OUTPUT stays here",
+                    "slide")
     skipped = _cell("code", "x = 1\n  # NBVAL_SKIP\n# a comment\ny = 2", "-")
     deck = bs.deck_notebook({"cells": [checked, skipped]})
     assert [bs._source(c) for c in deck["cells"]] == [
