@@ -91,3 +91,8 @@ def test_source_layer_of_a_tensor(residual: keras.Model) -> None:
     conv = residual.get_layer("conv")
     assert internals.source_layer(conv.output) is conv
     assert internals.source_layer(keras.ops.zeros((1,))) is None  # a concrete tensor has no graph history
+
+
+def test_efficientnet_factory_builds_b0_with_unit_coefficients() -> None:
+    model = internals.efficientnet_factory()(1.0, 1.0, 224, weights=None, input_shape=(224, 224, 3))
+    assert model.count_params() == keras.applications.EfficientNetB0(weights=None).count_params() == 5_330_571

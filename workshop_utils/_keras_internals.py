@@ -24,6 +24,7 @@ __all__ = [
     "attention_projections",
     "build_input_shapes",
     "direct_sublayers",
+    "efficientnet_factory",
     "freeze_tf_function",
     "functional_class",
     "graph_nodes",
@@ -232,3 +233,16 @@ def freeze_tf_function(concrete_function: Any) -> Any:
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     return convert_variables_to_constants_v2(concrete_function)
+
+
+def efficientnet_factory() -> Callable[..., Any]:
+    """``keras.applications``' EfficientNet builder with free coefficients: ``(width_coefficient,
+    depth_coefficient, default_size, ...)`` (only the fixed B0-B7 are exported).
+
+    Example::
+
+        efficientnet_factory()(1.1, 1.2, 258, weights=None, input_shape=(258, 258, 3))   # compound scaling, phi = 1
+    """
+    from keras.src.applications.efficientnet import EfficientNet
+
+    return EfficientNet
