@@ -9,11 +9,15 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
+from workshop_utils import connectivity
 from workshop_utils.connectivity import (
     conv_connectivity,
     plot_connectivity,
+    plot_stacked_groups,
     reachability,
     shuffle_permutation,
+    stacked_groups,
+    stacked_groups_widget,
 )
 
 
@@ -118,3 +122,33 @@ def test_plot_draws_one_panel_per_matrix_with_labels() -> None:
     assert sum(ax.get_visible() for ax in fig_two_rows.axes) == 3
     with pytest.raises(ValueError, match="non-empty mapping"):
         plot_connectivity({})
+
+
+@pytest.mark.parametrize(
+    ("groups", "depth", "plain", "shuffled"), [(3, 2, 4, 12), (4, 2, 3, 9), (4, 3, 3, 12), (1, 1, 12, 12)]
+)
+def test_stacked_groups_count_what_each_output_reads(groups, depth, plain, shuffled) -> None:
+    without, with_shuffle = stacked_groups(12, groups, depth)
+    assert set(without.sum(axis=1).tolist()) == {plain}
+    assert set(with_shuffle.sum(axis=1).tolist()) == {shuffled}
+
+
+def test_stacked_groups_figure_and_widget(monkeypatch: pytest.MonkeyPatch) -> None:
+    figure = plot_stacked_groups(groups=3, depth=2)
+    assert [axis.get_title().splitlines()[0] for axis in figure.axes] == ["2 grouped convs, g=3",
+                                                                          "with a shuffle between them"]
+    drawn = []
+
+    def recording(*args: int) -> object:
+        drawn.append(args)
+        return figure
+
+    monkeypatch.setattr(connectivity, "plot_stacked_groups", recording)
+    widget = stacked_groups_widget(channels=12)
+    group_menu, depth_slider = widget.children[0].children
+    assert list(group_menu.options) == [1, 2, 3, 4, 6, 12] and (group_menu.value, depth_slider.value) == (3, 2)
+    group_menu.value = 4
+    depth_slider.value = 3
+    assert drawn[-2:] == [(4, 2, 12), (4, 3, 12)]
+    with pytest.raises(ValueError, match="groups must be one of"):
+        stacked_groups_widget(channels=12, groups=5)

@@ -20,11 +20,11 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from workshop_utils._validate import positive_int
+from workshop_utils._validate import choice, positive_int
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -181,3 +181,62 @@ def plot_connectivity(panels: Mapping[str, np.ndarray], cols: int | None = None,
 def _ticks(count: int) -> Sequence[int]:
     step = max(1, -(-count // 8))
     return list(range(0, count, step))
+
+
+def stacked_groups(channels: int, groups: int, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Reachability of ``depth`` stacked grouped convs (``channels`` in and out), without and with a shuffle.
+
+    Returns ``(plain, shuffled)``: the ``(out, in)`` matrices of the stack as it is, and with a channel shuffle
+    between every two grouped convs (ShuffleNet's fix). With ``groups`` groups of ``n`` channels, one shuffle
+    lets every output read ``min(n, groups)`` groups.
+
+    Example::
+
+        plain, shuffled = stacked_groups(12, 3, depth=2)
+        plain.sum(axis=1)[0], shuffled.sum(axis=1)[0]   # 4, 12
+    """
+    depth = positive_int("depth", depth)
+    grouped = conv_connectivity(channels, channels, "grouped", groups=groups)
+    shuffle = shuffle_permutation(channels, groups)
+    plain = reachability(*[grouped] * depth)
+    shuffled = reachability(grouped, *[m for _ in range(depth - 1) for m in (shuffle, grouped)])
+    return plain, shuffled
+
+
+def plot_stacked_groups(groups: int = 3, depth: int = 2, channels: int = 12) -> Figure:
+    """:func:`plot_connectivity` of :func:`stacked_groups`: the stack without and with a shuffle, side by side.
+
+    Example::
+
+        plot_stacked_groups(groups=4, depth=3)
+    """
+    plain, shuffled = stacked_groups(channels, groups, depth)
+    return plot_connectivity({f"{depth} grouped convs, g={groups}": plain, "with a shuffle between them": shuffled})
+
+
+def stacked_groups_widget(channels: int = 12, groups: int = 3, depth: int = 2, max_depth: int = 4) -> Any:
+    """A groups dropdown (the divisors of ``channels``) and a depth slider that redraw :func:`plot_stacked_groups`.
+
+    Needs ``ipywidgets`` and a live kernel; in a static view show it with
+    ``display.show_widget(widget, plot_stacked_groups(groups, depth, channels))``.
+
+    Example::
+
+        stacked_groups_widget(channels=12)   # in a notebook cell
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    channels = positive_int("channels", channels)
+    divisors = [g for g in range(1, channels + 1) if channels % g == 0]
+    group_menu = widgets.Dropdown(options=divisors, value=choice("groups", groups, divisors), description="groups")
+    max_depth = positive_int("max_depth", max_depth)
+    depth_slider = widgets.IntSlider(value=positive_int("depth", depth), min=1, max=max_depth, description="depth")
+
+    def show(groups: int, depth: int) -> None:
+        figure = plot_stacked_groups(groups, depth, channels)
+        plt.show()
+        plt.close(figure)  # shown already; without a notebook backend it would pile up
+
+    panel = widgets.interactive_output(show, {"groups": group_menu, "depth": depth_slider})
+    return widgets.VBox([widgets.HBox([group_menu, depth_slider]), panel])
