@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workshop_utils.exercises import convolution as ex
 from workshop_utils.exercises import FAIL_PREFIX, PASS_PREFIX
+from workshop_utils.exercises import convolution as ex
 from workshop_utils.exercises.convolution import CASES, check_conv2d, conv2d, keras_conv2d, same_padding
 
 

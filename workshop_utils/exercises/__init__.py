@@ -11,7 +11,9 @@ Example::
 
 New checkers are written with :func:`run_check`: the checks raise :class:`Hint` (with a short ``mistake`` key)
 at the first problem, and the runner turns that into one :class:`CheckResult` with the shared wording
-(``Passed: ...`` / ``Not yet: ...``). A result displays itself once, so a checker call needs no trailing ``;``;
+(``Passed: ...`` / ``Not yet: ...``). The steps a checker of a Keras block repeats (the preamble, build or hint,
+reading the graph, copying weights into the reference, comparing outputs) are in :mod:`._toolkit`.
+A result displays itself once, so a checker call needs no trailing ``;``;
 a notebook shows its message wrapped at :data:`DISPLAY_WIDTH` characters, so it fits a slide.
 """
 
@@ -95,13 +97,14 @@ class Hint(Exception):
         self.case = case
 
 
-def run_check(checks: Callable[[], str]) -> CheckResult:
+def run_check(checks: Callable[[], str], not_written: str | None = None) -> CheckResult:
     """Run an exercise's checks and return one :class:`CheckResult` with the shared wording.
 
     ``checks`` raises :class:`Hint` at the first mistake it finds and otherwise returns a one-line description of
     what passed. ``NotImplementedError`` from the attendee's stub becomes a "not written yet" result; any other
     exception from their code is reported with its type and text (the checker should catch the ones it can
-    explain and raise a :class:`Hint` instead).
+    explain and raise a :class:`Hint` instead). ``not_written`` replaces the generic "not written yet" text with
+    one that says what to write.
 
     Example::
 
@@ -117,6 +120,6 @@ def run_check(checks: Callable[[], str]) -> CheckResult:
     except Hint as hint:
         return CheckResult(False, FAIL_PREFIX + hint.message, hint.mistake, hint.case)
     except NotImplementedError:
-        return CheckResult(False, FAIL_PREFIX + "not written yet: replace `raise NotImplementedError` with your "
-                                  "code, then run this cell again.", "not_written")
+        return CheckResult(False, FAIL_PREFIX + (not_written or "not written yet: replace `raise NotImplementedError` "
+                                                 "with your code, then run this cell again."), "not_written")
     return CheckResult(True, PASS_PREFIX + detail)

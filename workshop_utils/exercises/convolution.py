@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from workshop_utils.exercises import CheckResult, Hint, run_check
+
+from workshop_utils.exercises import Hint
+from workshop_utils.exercises import _toolkit as kit
 
 PADDINGS: tuple[str, ...] = ("valid", "same")
 
@@ -165,8 +167,6 @@ CASES: tuple[Case, ...] = (
 )
 
 
-
-
 _CHANNEL_HINT = (
     "Check the channel order: x is (height, width, in_channels), the kernel is (kernel_height, kernel_width, "
     "in_channels, out_channels), and the result is (out_height, out_width, out_channels) -- channels last."
@@ -244,8 +244,9 @@ def _value_hint(case: Case, got: np.ndarray, x: np.ndarray, kernel: np.ndarray, 
     )
 
 
-def check_conv2d(fn: Callable[..., Any], seed: int | None = None) -> CheckResult:
-    """Run ``fn(x, kernel, stride, padding)`` on fresh random inputs and compare with Keras.
+@kit.checker("conv2d")
+def check_conv2d(fn: Callable[..., Any], seed: int | None = None) -> str:
+    """Run ``fn(x, kernel, stride, padding)`` on fresh random inputs and compare with Keras; a :class:`CheckResult`.
 
     The cases cover strides 1-3, ``"valid"`` and ``"same"`` padding (with an odd total of zeros), non-square
     images and kernels, and different numbers of input and output channels. The first case that differs gets a
@@ -259,39 +260,33 @@ def check_conv2d(fn: Callable[..., Any], seed: int | None = None) -> CheckResult
 
         check_conv2d(conv2d).passed  # True
     """
-    if not callable(fn):
-        raise TypeError(f"check_conv2d needs your function, e.g. check_conv2d(conv2d); got {type(fn).__name__}.")
     rng = np.random.default_rng(seed)
-
-    def checks() -> str:
-        for number, case in enumerate(CASES, start=1):
-            x = rng.normal(size=(case.height, case.width, case.in_channels)).astype("float32")
-            kernel = rng.normal(size=(*case.kernel, case.in_channels, case.out_channels)).astype("float32")
-            want = keras_conv2d(x, kernel, case.stride, case.padding)
-            where = f"case {number} of {len(CASES)} ({case.describe()}): "
-            try:
-                got = fn(x.copy(), kernel.copy(), case.stride, case.padding)
-            except NotImplementedError:
-                raise  # run_check reports the stub as "not written yet"
-            except Exception as error:  # the attendee's bug: report it, with a hint when it looks like a shape mix-up
-                shapes = any(word in str(error) for word in ("broadcast", "shape", "axes", "index"))
-                hint = _CHANNEL_HINT if shapes else "Read the error above the hint, fix that line, and run the cell again."
-                raise Hint(f"{where}your function raised {type(error).__name__}: {error}. {hint}",
-                           mistake="error", case=case) from None
-            try:
-                got = np.asarray(got, dtype="float64")
-            except (TypeError, ValueError):
-                raise Hint(f"{where}return a NumPy array, not {type(got).__name__}.", mistake="not_array",
-                           case=case) from None
-            if got.shape != want.shape:
-                mistake, hint = _shape_hint(case, got.shape, x, kernel)
-                raise Hint(f"{where}your result has shape {got.shape}, Keras gives {want.shape}. {hint}",
-                           mistake=mistake, case=case)
-            if not np.allclose(got, want, rtol=1e-4, atol=1e-4):
-                mistake, hint = _value_hint(case, got, x, kernel, want)
-                raise Hint(where + hint, mistake=mistake, case=case)
-        strides = sorted({case.stride for case in CASES})
-        return (f"your conv2d matches Keras on {len(CASES)} random cases (strides {', '.join(map(str, strides))}; "
-                "padding 'valid' and 'same'; non-square images and kernels).")
-
-    return run_check(checks)
+    for number, case in enumerate(CASES, start=1):
+        x = rng.normal(size=(case.height, case.width, case.in_channels)).astype("float32")
+        kernel = rng.normal(size=(*case.kernel, case.in_channels, case.out_channels)).astype("float32")
+        want = keras_conv2d(x, kernel, case.stride, case.padding)
+        where = f"case {number} of {len(CASES)} ({case.describe()}): "
+        try:
+            got = fn(x.copy(), kernel.copy(), case.stride, case.padding)
+        except NotImplementedError:
+            raise  # reported as "not written yet"
+        except Exception as error:  # the attendee's bug: report it, with a hint when it looks like a shape mix-up
+            shapes = any(word in str(error) for word in ("broadcast", "shape", "axes", "index"))
+            hint = _CHANNEL_HINT if shapes else "Read the error above the hint, fix that line, and run the cell again."
+            raise Hint(f"{where}your function raised {type(error).__name__}: {error}. {hint}",
+                       mistake="error", case=case) from None
+        try:
+            got = np.asarray(got, dtype="float64")
+        except (TypeError, ValueError):
+            raise Hint(f"{where}return a NumPy array, not {type(got).__name__}.", mistake="not_array",
+                       case=case) from None
+        if got.shape != want.shape:
+            mistake, hint = _shape_hint(case, got.shape, x, kernel)
+            raise Hint(f"{where}your result has shape {got.shape}, Keras gives {want.shape}. {hint}",
+                       mistake=mistake, case=case)
+        if not np.allclose(got, want, rtol=1e-4, atol=1e-4):
+            mistake, hint = _value_hint(case, got, x, kernel, want)
+            raise Hint(where + hint, mistake=mistake, case=case)
+    strides = sorted({case.stride for case in CASES})
+    return (f"your conv2d matches Keras on {len(CASES)} random cases (strides {', '.join(map(str, strides))}; "
+            "padding 'valid' and 'same'; non-square images and kernels).")

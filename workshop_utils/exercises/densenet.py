@@ -9,8 +9,8 @@ The attendee writes::
 
 (``num_layers`` rather than ``layers``, so that the argument does not hide ``keras.layers`` in the function.)
 The checkers build the attendee's function on small inputs, read its graph (which tensor each layer reads) to name
-the usual mistakes, then copy the attendee's conv weights into the reference
-(:mod:`workshop_utils.architectures.densenet`) and compare outputs on random images.
+the usual mistakes, then copy the attendee's weights (batch norms with random statistics) into the reference
+(:func:`workshop_utils.architectures.densenet.dense_block` and ``transition``) and compare outputs on random images.
 
 Mistakes named (``CheckResult.mistake``):
 
@@ -41,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from workshop_utils.exercises import CheckResult, Hint, run_check
+from workshop_utils.exercises import Hint
+from workshop_utils.exercises import _toolkit as kit
 
 #: Dense block cases (height, input channels k0, layers, growth rate k). The first has k0 == k so that a block
 #: that adds instead of concatenating still builds and can be named; the others have k0 != k.
@@ -53,137 +54,54 @@ _BLOCK_RECIPE = ("each layer: BN -> ReLU -> Conv2D(4k, 1) -> BN -> ReLU -> Conv2
                  "x = layers.Concatenate()([x, new])")
 
 
-# -------------------------------------------------------------------------------------------------------------
-# Reading the attendee's graph
+def _explain_build_error(error: Exception, input_shape: tuple[int, int, int]) -> Hint:
+    message = str(error)
+    lowered = message.lower()
+    if "concatenat" in lowered and ("axis" in lowered or "shape" in lowered):
+        return Hint(f"The concatenation failed on input {input_shape}: join along the channel axis, "
+                    "layers.Concatenate(axis=-1) (the default; axis 1 and 2 are height and width). "
+                    f"Keras said: {message[:200]}",
+                    mistake="concat_axis")
+    if "incompatible shapes" in lowered or "broadcast" in lowered or "add" in lowered.split():
+        return Hint("Adding the new features to x fails: x has k0 + l*k channels and the new features k. "
+                    "DenseNet concatenates them: x = layers.Concatenate()([x, new]).", mistake="add_instead_of_concat")
+    return Hint(f"Your function raised {type(error).__name__} on input {input_shape}: {message[:300]}",
+                mistake="structure")
 
 
-def _operations(model: Any) -> list[Any]:
-    """The model's operations (input placeholders left out) in an order where each comes after what it reads."""
-    from workshop_utils._keras_internals import graph_nodes
-
-    return [node.operation for node in graph_nodes(model)]
+def _build(function: Callable[..., Any], input_shape: tuple[int, int, int], *args: Any, case: Any) -> Any:
+    return kit.build(function, input_shape, *args, explain=lambda error: _explain_build_error(error, input_shape),
+                     case=case)
 
 
-def _parents(operation: Any) -> list[Any]:
-    """The operations whose outputs ``operation`` reads (its first call in the attendee's model)."""
-    from workshop_utils._keras_internals import inbound_nodes, source_layer
-
-    return [source_layer(tensor) for tensor in inbound_nodes(operation)[0].input_tensors]
-
-
-def _kind(operation: Any) -> str:
-    import keras
-
-    name = type(operation).__name__
-    if isinstance(operation, keras.layers.Conv2D):
-        return "conv"
-    if isinstance(operation, keras.layers.BatchNormalization):
-        return "bn"
-    if isinstance(operation, keras.layers.ReLU) or name.lower() == "relu":
-        return "relu"
-    if isinstance(operation, keras.layers.Activation):
-        return "relu" if getattr(operation.activation, "__name__", "") == "relu" else "activation"
-    return {"Add": "add", "Concatenate": "concat", "InputLayer": "input"}.get(name, name.lower())
-
-
-def _kernel(conv: Any) -> tuple[int, int, int, int]:
-    return tuple(int(d) for d in conv.kernel.shape)  # type: ignore[return-value]
-
-
-def _build(function: Callable[..., Any], input_shape: tuple[int, int, int], *args: Any, what: str) -> Any:
-    """The attendee's function as a model, or a Hint saying why it could not be built."""
-    import keras
-
-    inputs = keras.Input(input_shape)
-    try:
-        outputs = function(inputs, *args)
-    except NotImplementedError:
-        raise
-    except Exception as error:  # every failure becomes a hint, never a traceback
-        message = str(error)
-        lowered = message.lower()
-        if "concatenat" in lowered and ("axis" in lowered or "shape" in lowered):
-            raise Hint(f"The concatenation failed on input {input_shape}: join along the channel axis, "
-                       "layers.Concatenate(axis=-1) (the default; axis 1 and 2 are height and width). "
-                       f"Keras said: {message[:200]}", mistake="concat_axis") from None
-        if "incompatible shapes" in lowered or "broadcast" in lowered or "add" in lowered.split():
-            raise Hint("Adding the new features to x fails: x has k0 + l*k channels and the new features k. "
-                       "DenseNet concatenates them: x = layers.Concatenate()([x, new]).",
-                       mistake="add_instead_of_concat") from None
-        raise Hint(f"Your {what} raised {type(error).__name__} on input {input_shape}: {message[:300]}",
-                   mistake="structure") from None
-    if not isinstance(outputs, keras.KerasTensor):
-        raise Hint(f"Return the output tensor; your {what} returned {type(outputs).__name__}.", mistake="structure")
-    try:
-        return keras.Model(inputs, outputs)
-    except Exception as error:
-        raise Hint(f"The output is not computed from the input x (Keras said: {str(error)[:200]}).",
-                   mistake="structure") from None
-
-
-def _check_composite(model: Any, case: Any) -> None:
+def _check_composite(graph: kit.Graph, case: Any) -> None:
     """Every conv must read ReLU(BN(...)) (the paper's composite function H, pre-activation order)."""
-    for operation in _operations(model):
-        if _kind(operation) != "conv":
-            continue
-        chain = []
-        current = operation
-        for _ in range(2):
-            parents = _parents(current)
-            if len(parents) != 1:
-                break
-            current = parents[0]
-            chain.append(_kind(current))
-        activation = getattr(operation.activation, "__name__", "linear")
-        if chain[:2] != ["relu", "bn"] or activation != "linear":
-            found = " <- ".join(["conv" + ("+" + activation if activation != "linear" else "")] + chain)
+    for conv in graph.of_kind("conv"):
+        before = kit.chain(conv)[1:3]
+        if [op.kind for op in before] != ["relu", "bn"] or conv.activation:
+            found = " <- ".join(op.label for op in [conv, *before])
             raise Hint(f"Every conv is the last step of the composite function H = BN -> ReLU -> Conv "
                        f"(pre-activation, no activation on the conv itself). Reading back from "
-                       f"{operation.name} the graph has {found}.", mistake="composite_order", case=case)
+                       f"{conv.name} the graph has {found}.", mistake="composite_order", case=case)
 
 
-def _copy_convs(source: Any, target: Any) -> None:
-    """Copy conv kernels from ``source`` to ``target`` in graph order (same kernel shapes, checked before)."""
-    import keras
-
-    source_convs = [op for op in _operations(source) if isinstance(op, keras.layers.Conv2D)]
-    target_convs = [op for op in _operations(target) if isinstance(op, keras.layers.Conv2D)]
-    for mine, theirs in zip(source_convs, target_convs):
-        weights = [keras.ops.convert_to_numpy(mine.kernel)]
-        if theirs.use_bias:
-            weights.append(keras.ops.convert_to_numpy(mine.bias) if mine.use_bias else np.zeros(_kernel(mine)[-1], "float32"))
-        theirs.set_weights(weights)
-
-
-def _close(got: np.ndarray, expected: np.ndarray) -> bool:
-    # Keras' BatchNormalization epsilon is 1e-3 by default, the reference's 1.001e-5: at initialisation BN scales
-    # by 1/sqrt(1 + eps), so allow a relative 1%.
-    tolerance = 1e-2 * (float(np.abs(expected).max()) + 1e-6)
-    return got.shape == expected.shape and bool(np.all(np.abs(got - expected) <= tolerance))
+def _compare(model: Any, graph: kit.Graph, reference: Any, case: Any, rng: np.random.Generator, hint: str) -> None:
+    """Copy the attendee's convs and batch norms (random statistics) into ``reference`` in order; compare outputs."""
+    kit.randomise_batch_norm(graph.layers("bn"), rng)
+    theirs = kit.read_graph(reference)
+    kit.copy_weights(graph.layers("conv", "bn"), theirs.layers("conv", "bn"))
+    images = rng.normal(size=(2, *model.input.shape[1:])).astype("float32")
+    if not kit.close(kit.outputs(model, images), kit.outputs(reference, images)):
+        raise Hint(hint, mistake="values", case=case)
 
 
 # -------------------------------------------------------------------------------------------------------------
 # Dense block
 
 
-def _reference_block(x: Any, num_layers: int, growth_rate: int, new_first: bool = False) -> Any:
-    from keras import layers
-
-    from workshop_utils.architectures.densenet import bottleneck_layer
-
-    for index in range(num_layers):
-        new = bottleneck_layer(x, growth_rate, name=f"reference_{index}")
-        x = layers.Concatenate()([new, x] if new_first else [x, new])
-    return x
-
-
-def _diagnose_block(model: Any, case: tuple[int, int, int, int]) -> None:
-    import keras
-
+def _diagnose_block(graph: kit.Graph, output_shape: tuple[int, ...], case: tuple[int, int, int, int]) -> None:
     height, channels, num_layers, growth = case
-    operations = _operations(model)
-    kinds = [_kind(op) for op in operations]
-    output_shape = tuple(model.output.shape[1:])
+    kinds = graph.kinds()
     if "add" in kinds and "concat" not in kinds:
         raise Hint("Your block adds the new features to x (Add or +), as a ResNet does. DenseNet concatenates "
                    "them, so every later layer sees each earlier layer's features separately: "
@@ -193,13 +111,13 @@ def _diagnose_block(model: Any, case: tuple[int, int, int, int]) -> None:
                    mistake="add_instead_of_concat", case=case)
     if "concat" not in kinds:
         raise Hint("Your block never concatenates: " + _BLOCK_RECIPE + ".", mistake="structure", case=case)
-    concat_axes = {int(getattr(op, "axis", -1)) % 4 for op in operations if _kind(op) == "concat"}
+    concats = graph.of_kind("concat")
+    concat_axes = {int(getattr(op.layer, "axis", -1)) % 4 for op in concats}
     if output_shape[:2] != (height, height) or concat_axes - {3}:
         raise Hint(f"Your block's output is {output_shape} for a {height}x{height}x{channels} input: the "
                    "concatenation must be on the channel axis, layers.Concatenate(axis=-1) (axis 1 and 2 are "
                    "height and width; a dense block keeps the resolution).", mistake="concat_axis", case=case)
-    convs = [op for op in operations if isinstance(op, keras.layers.Conv2D)]
-    kernels = [_kernel(conv) for conv in convs]
+    kernels = [op.kernel for op in graph.of_kind("conv")]
     expected_inputs = [channels + index * growth for index in range(num_layers)]
     one_by_one = [k for k in kernels if k[:2] == (1, 1)]
     three_by_three = [k for k in kernels if k[:2] == (3, 3)]
@@ -232,70 +150,90 @@ def _diagnose_block(model: Any, case: tuple[int, int, int, int]) -> None:
     if any(k[2:] != (4 * growth, growth) for k in three_by_three):
         raise Hint(f"Each 3x3 conv turns the bottleneck's {4 * growth} channels into growth_rate = {growth} new "
                    f"feature maps; yours have kernels {three_by_three}.", mistake="structure", case=case)
-    _check_composite(model, case)
+    _check_composite(graph, case)
+    if any(op.parents[0].kind == "conv" and op.parents[-1].kind != "conv" for op in concats):
+        raise Hint("Your block concatenates [new, x]; the paper and Keras keep the order [x0, x1, ..., "
+                   "x_l-1]: layers.Concatenate()([x, new]). (The order does not change what the network "
+                   "can learn, but it changes which channel is which.)", mistake="concat_order", case=case)
 
 
-def _compare_block(model: Any, case: tuple[int, int, int, int], rng: np.random.Generator) -> None:
-    import keras
-
-    height, channels, num_layers, growth = case
-    images = rng.normal(size=(2, height, height, channels)).astype("float32")
-    got = keras.ops.convert_to_numpy(model(images, training=False))  # np.asarray fails on torch tensors
-    for new_first in (False, True):
-        inputs = keras.Input((height, height, channels))
-        reference = keras.Model(inputs, _reference_block(inputs, num_layers, growth, new_first))
-        _copy_convs(model, reference)
-        if _close(got, keras.ops.convert_to_numpy(reference(images, training=False))):
-            if new_first:
-                raise Hint("Your block concatenates [new, x]; the paper and Keras keep the order [x0, x1, ..., "
-                           "x_l-1]: layers.Concatenate()([x, new]). (The order does not change what the network "
-                           "can learn, but it changes which channel is which.)", mistake="concat_order", case=case)
-            return
-    raise Hint("The structure is right but the numbers differ from the reference: check that each 1x1 conv reads "
-               "the concatenation, each 3x3 conv has padding='same' and no activation, and no conv has a bias "
-               "(use_bias=False).", mistake="values", case=case)
-
-
-def check_dense_block(dense_block: Callable[..., Any], seed: int = 0) -> CheckResult:
+@kit.checker("dense_block")
+def check_dense_block(dense_block: Callable[..., Any], seed: int = 0) -> str:
     """Check an attendee's ``dense_block(x, num_layers, growth_rate)``; returns a :class:`CheckResult`.
 
     Builds it on :data:`BLOCK_CASES`, names the first mistake found in its graph, then compares its outputs with
-    the reference block's (same conv weights) on random images.
+    the reference block's (same weights) on random images.
 
     Example::
 
         check_dense_block(dense_block)
     """
-    if not callable(dense_block):
-        raise TypeError(f"check_dense_block needs your function, e.g. check_dense_block(dense_block); got "
-                        f"{type(dense_block).__name__}.")
+    import keras
+
+    from workshop_utils.architectures.densenet import dense_block as reference_block
+
     rng = np.random.default_rng(seed)
-
-    def checks() -> str:
-        for case in BLOCK_CASES:
-            height, channels, num_layers, growth = case
-            model = _build(dense_block, (height, height, channels), num_layers, growth, what="dense_block")
-            _diagnose_block(model, case)
-            _compare_block(model, case, rng)
-        height, channels, num_layers, growth = BLOCK_CASES[1]
-        return (f"on {len(BLOCK_CASES)} inputs your dense block grows the channels as k0 + l*k (e.g. {channels} -> "
-                f"{', '.join(str(channels + i * growth) for i in range(1, num_layers + 1))} with k = {growth}), "
-                "every layer has its 1x1 bottleneck to 4k, and the outputs equal the reference block's.")
-
-    return run_check(checks)
+    for case in BLOCK_CASES:
+        height, channels, num_layers, growth = case
+        model = _build(dense_block, (height, height, channels), num_layers, growth, case=case)
+        graph = kit.read_graph(model)
+        _diagnose_block(graph, tuple(model.output.shape[1:]), case)
+        inputs = keras.Input((height, height, channels))
+        reference = keras.Model(inputs, reference_block(inputs, num_layers, growth, name="reference"))
+        _compare(model, graph, reference, case, rng,
+                 "The structure is right but the numbers differ from the reference: check that each 1x1 conv "
+                 "reads the concatenation, each 3x3 conv has padding='same' and no activation, and no conv has a "
+                 "bias (use_bias=False).")
+    height, channels, num_layers, growth = BLOCK_CASES[1]
+    return (f"on {len(BLOCK_CASES)} inputs your dense block grows the channels as k0 + l*k (e.g. {channels} -> "
+            f"{', '.join(str(channels + i * growth) for i in range(1, num_layers + 1))} with k = {growth}), "
+            "every layer has its 1x1 bottleneck to 4k, and the outputs equal the reference block's.")
 
 
 # -------------------------------------------------------------------------------------------------------------
 # Transition
 
 
-def _reference_transition(x: Any, compression: float) -> Any:
-    from workshop_utils.architectures.densenet import transition
+def _check_width(width: int, case: tuple[int, int, float], growth_rate: int | None) -> None:
+    height, channels, compression = case
+    expected = int(channels * compression)
+    if width == channels:
+        raise Hint(f"Your transition keeps all {channels} channels: apply the compression, "
+                   f"filters = int(compression * x.shape[-1]) ({expected} here).", mistake="no_compression",
+                   case=case)
+    if width in (int(np.ceil(channels * compression)), round(channels * compression)) and width != expected:
+        raise Hint(f"{compression} x {channels} = {channels * compression}: keep int() of it, {expected} "
+                   f"channels (rounded down, as keras.applications does); yours keeps {width}.",
+                   mistake="compression_rounding", case=case)
+    if width != expected:
+        raise Hint(f"For {channels} input channels and compression {compression} the transition should "
+                   f"keep int({compression} * {channels}) = {expected} channels; yours has {width}.",
+                   mistake="compression_on_k" if growth_rate and width == int(compression * growth_rate)
+                   else "structure", case=case)
 
-    return transition(x, compression, name="reference")
+
+def _check_transition_layers(graph: kit.Graph, output_shape: tuple[int, ...], case: tuple[int, int, float]) -> None:
+    height = case[0]
+    convs = graph.of_kind("conv")
+    if len(convs) != 1 or convs[0].kernel[:2] != (1, 1) or tuple(convs[0].layer.strides) != (1, 1):
+        found = [(c.kernel[:2], tuple(c.layer.strides)) for c in convs]
+        raise Hint(f"A transition has one 1x1 conv with stride 1 (the pooling halves the size); yours has "
+                   f"convs (kernel, strides) {found}.", mistake="structure", case=case)
+    pools = [op for op in graph.ops if "pool" in op.kind]
+    if graph.of_kind("maxpool"):
+        raise Hint("Use average pooling, layers.AveragePooling2D(2, strides=2): the transition averages "
+                   "the compressed maps (max pooling is a different function).", mistake="pooling", case=case)
+    pool_first = bool(pools) and graph.ops.index(pools[0]) < graph.ops.index(convs[0])
+    if output_shape[:2] != (height // 2, height // 2) or len(pools) != 1 or pool_first:
+        where = "the pooling comes before the conv" if pool_first else "check the pooling"
+        raise Hint(f"After the 1x1 conv comes 2x2 average pooling with stride 2: {height}x{height} -> "
+                   f"{height // 2}x{height // 2}. Yours gives {output_shape[:2]} ({where}).",
+                   mistake="pooling", case=case)
+    _check_composite(graph, case)
 
 
-def check_transition(transition: Callable[..., Any], growth_rate: int | None = None, seed: int = 0) -> CheckResult:
+@kit.checker("transition")
+def check_transition(transition: Callable[..., Any], growth_rate: int | None = None, seed: int = 0) -> str:
     """Check an attendee's ``transition(x, compression)``; returns a :class:`CheckResult`.
 
     Args:
@@ -309,73 +247,32 @@ def check_transition(transition: Callable[..., Any], growth_rate: int | None = N
     """
     import keras
 
-    if not callable(transition):
-        raise TypeError(f"check_transition needs your function, e.g. check_transition(transition); got "
-                        f"{type(transition).__name__}.")
+    from workshop_utils.architectures.densenet import transition as reference_transition
+
     rng = np.random.default_rng(seed)
-
-    def checks() -> str:
-        models = []
-        for case in TRANSITION_CASES:
-            height, channels, compression = case
-            models.append(_build(transition, (height, height, channels), compression, what="transition"))
-        widths = [int(model.output.shape[-1]) for model in models]
-        if widths[0] == widths[1]:
-            # Same compression, different input channels, same output width: not computed from x's channels.
-            detail = ""
-            if growth_rate and widths[0] == int(TRANSITION_CASES[0][2] * growth_rate):
-                detail = f" (theta * k = {TRANSITION_CASES[0][2]} * {growth_rate} = {widths[0]})"
-            raise Hint(f"Your transition keeps {widths[0]} channels whether {TRANSITION_CASES[0][1]} or "
-                       f"{TRANSITION_CASES[1][1]} come in{detail}. Compression applies to the channel count of x, "
-                       "everything the dense block concatenated: filters = int(compression * x.shape[-1]).",
-                       mistake="compression_on_k")
-        for model, case, width in zip(models, TRANSITION_CASES, widths):
-            height, channels, compression = case
-            expected = int(channels * compression)
-            output_shape = tuple(model.output.shape[1:])
-            if width == channels:
-                raise Hint(f"Your transition keeps all {channels} channels: apply the compression, "
-                           f"filters = int(compression * x.shape[-1]) ({expected} here).", mistake="no_compression",
-                           case=case)
-            if width in (int(np.ceil(channels * compression)), round(channels * compression)) and width != expected:
-                raise Hint(f"{compression} x {channels} = {channels * compression}: keep int() of it, {expected} "
-                           f"channels (rounded down, as keras.applications does); yours keeps {width}.",
-                           mistake="compression_rounding", case=case)
-            if width != expected:
-                raise Hint(f"For {channels} input channels and compression {compression} the transition should "
-                           f"keep int({compression} * {channels}) = {expected} channels; yours has {width}.",
-                           mistake="compression_on_k" if growth_rate and width == int(compression * growth_rate)
-                           else "structure", case=case)
-            operations = _operations(model)
-            kinds = [_kind(op) for op in operations]
-            convs = [op for op in operations if isinstance(op, keras.layers.Conv2D)]
-            if len(convs) != 1 or _kernel(convs[0])[:2] != (1, 1) or tuple(convs[0].strides) != (1, 1):
-                found = [(_kernel(c)[:2], tuple(c.strides)) for c in convs]
-                raise Hint(f"A transition has one 1x1 conv with stride 1 (the pooling halves the size); yours has "
-                           f"convs (kernel, strides) {found}.", mistake="structure", case=case)
-            pools = [op for op in operations if "pooling" in type(op).__name__.lower()]
-            if "maxpooling2d" in kinds:
-                raise Hint("Use average pooling, layers.AveragePooling2D(2, strides=2): the transition averages "
-                           "the compressed maps (max pooling is a different function).", mistake="pooling", case=case)
-            pool_first = bool(pools) and operations.index(pools[0]) < operations.index(convs[0])
-            if output_shape[:2] != (height // 2, height // 2) or len(pools) != 1 or pool_first:
-                where = "the pooling comes before the conv" if pool_first else "check the pooling"
-                raise Hint(f"After the 1x1 conv comes 2x2 average pooling with stride 2: {height}x{height} -> "
-                           f"{height // 2}x{height // 2}. Yours gives {output_shape[:2]} ({where}).",
-                           mistake="pooling", case=case)
-            _check_composite(model, case)
-            inputs = keras.Input((height, height, channels))
-            reference = keras.Model(inputs, _reference_transition(inputs, compression))
-            _copy_convs(model, reference)
-            images = rng.normal(size=(2, height, height, channels)).astype("float32")
-            if not _close(keras.ops.convert_to_numpy(model(images, training=False)),
-                          keras.ops.convert_to_numpy(reference(images, training=False))):
-                raise Hint("The structure is right but the numbers differ from the reference: BN -> ReLU -> "
-                           "Conv2D(filters, 1, use_bias=False) -> AveragePooling2D(2, strides=2).",
-                           mistake="values", case=case)
-        height, channels, compression = TRANSITION_CASES[0]
-        return (f"your transition keeps int(theta * channels) channels ({channels} -> {int(channels * compression)} "
-                f"at theta = {compression}), halves the resolution with 2x2 average pooling, and its outputs equal "
-                "the reference on 3 inputs.")
-
-    return run_check(checks)
+    models = [_build(transition, (height, height, channels), compression, case=(height, channels, compression))
+              for height, channels, compression in TRANSITION_CASES]
+    widths = [int(model.output.shape[-1]) for model in models]
+    if widths[0] == widths[1]:
+        # Same compression, different input channels, same output width: not computed from x's channels.
+        detail = ""
+        if growth_rate and widths[0] == int(TRANSITION_CASES[0][2] * growth_rate):
+            detail = f" (theta * k = {TRANSITION_CASES[0][2]} * {growth_rate} = {widths[0]})"
+        raise Hint(f"Your transition keeps {widths[0]} channels whether {TRANSITION_CASES[0][1]} or "
+                   f"{TRANSITION_CASES[1][1]} come in{detail}. Compression applies to the channel count of x, "
+                   "everything the dense block concatenated: filters = int(compression * x.shape[-1]).",
+                   mistake="compression_on_k")
+    for model, case, width in zip(models, TRANSITION_CASES, widths):
+        height, channels, compression = case
+        _check_width(width, case, growth_rate)
+        graph = kit.read_graph(model)
+        _check_transition_layers(graph, tuple(model.output.shape[1:]), case)
+        inputs = keras.Input((height, height, channels))
+        reference = keras.Model(inputs, reference_transition(inputs, compression, name="reference"))
+        _compare(model, graph, reference, case, rng,
+                 "The structure is right but the numbers differ from the reference: BN -> ReLU -> "
+                 "Conv2D(filters, 1, use_bias=False) -> AveragePooling2D(2, strides=2).")
+    height, channels, compression = TRANSITION_CASES[0]
+    return (f"your transition keeps int(theta * channels) channels ({channels} -> {int(channels * compression)} "
+            f"at theta = {compression}), halves the resolution with 2x2 average pooling, and its outputs equal "
+            "the reference on 3 inputs.")

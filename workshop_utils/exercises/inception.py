@@ -21,10 +21,10 @@ and :func:`check_inception_module` verifies it three ways:
    ``_pool_proj``: the GoogLeNet section compares its layers with the reference copy's); no batch normalization
    (GoogLeNet v1 has none; the small net of section 5 adds it after each module).
 
-A failure gives one hint, with a ``mistake`` key, that points at the likely mistake: no bottleneck, a pool branch without projection, the
-wrong concatenation axis, ``'valid'`` padding (or MaxPooling2D's default stride), branches in the wrong order.
-Then: the ``name`` argument ignored, other layer names, batch normalization inside the module, convolutions
-without biases.
+A failure gives one hint, with a ``mistake`` key, that points at the likely mistake: no bottleneck, a pool branch
+without projection, the wrong concatenation axis, ``'valid'`` padding (or MaxPooling2D's default stride), branches
+in the wrong order. Then: the ``name`` argument ignored, other layer names, batch normalization inside the module,
+convolutions without biases.
 
 Example::
 
@@ -34,18 +34,18 @@ Example::
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from workshop_utils.exercises import CheckResult, Hint
+from workshop_utils.exercises import _toolkit as kit
 from workshop_utils.inception_cost import BRANCHES, GOOGLENET_3A, GOOGLENET_3A_INPUT, InceptionWidths
-from workshop_utils.exercises import CheckResult, Hint, run_check
 
 __all__ = ["CheckResult", "check_inception_module"]
 
-_SHAPE = re.compile(r"\((?:None|\d+)(?:, (?:None|\d+))+\)")
 _SIZE_HINT = (
     "every branch must keep the {h}x{w} input size: padding='same' on every Conv2D and on the MaxPooling2D, "
     "and strides=1 on the MaxPooling2D (its default stride is its pool size, 3)."
@@ -56,22 +56,11 @@ _SIZE_HINT = (
 
 
 
-def _shapes_in(message: str) -> list[tuple[int | None, ...]]:
-    shapes = []
-    for match in _SHAPE.findall(message):
-        shapes.append(tuple(None if part == "None" else int(part) for part in match[1:-1].split(", ")))
-    return shapes
-
-
 def _explain_error(error: Exception, input_shape: tuple[int, int, int]) -> Hint:
     """A hint for an exception raised while building the attendee's module."""
     height, width, _ = input_shape
-    if isinstance(error, NotImplementedError):
-        return Hint("not written yet: replace `raise NotImplementedError` with the four branches (1x1; 1x1 reduce "
-                    "then 3x3; 1x1 reduce then 5x5; 3x3 max pool then 1x1 projection) and return their "
-                    "concatenation.", mistake="not_written")
     message = str(error)
-    shapes = [s for s in _shapes_in(message) if len(s) == 4]
+    shapes = kit.shapes_in(message)
     if len(shapes) >= 2:
         sizes = {s[1:3] for s in shapes}
         listed = ", ".join(str(s) for s in shapes)
@@ -87,12 +76,12 @@ def _explain_error(error: Exception, input_shape: tuple[int, int, int]) -> Hint:
     return Hint(f"Your function raised {type(error).__name__}: {message[:400]}", mistake="error")
 
 
-def _kernel_shapes(model: Any) -> list[tuple[int, ...]]:
-    import keras
+_NOT_WRITTEN = ("not written yet: replace `raise NotImplementedError` with the four branches (1x1; 1x1 reduce then "
+                "3x3; 1x1 reduce then 5x5; 3x3 max pool then 1x1 projection) and return their concatenation.")
 
-    return sorted(
-        tuple(int(d) for d in layer.kernel.shape) for layer in model.layers if isinstance(layer, keras.layers.Conv2D)
-    )
+
+def _kernel_shapes(model: Any) -> list[tuple[int, ...]]:
+    return sorted(op.kernel for op in kit.read_graph(model).of_kind("conv"))
 
 
 def _conv_macs(model: Any) -> int:
@@ -115,25 +104,13 @@ def _expected_kernels(widths: InceptionWidths, channels: int) -> list[tuple[int,
 
 def _build(function: Callable[..., Any], widths: InceptionWidths, input_shape: tuple[int, int, int]) -> Any:
     """The attendee's module as a Keras model, or a Hint saying what is wrong with its structure."""
-    import keras
-
     height, width, channels = input_shape
-    inputs = keras.Input(input_shape)
-    try:
-        outputs = function(inputs, *widths.as_tuple())
-    except Exception as error:  # any failure is reported as a hint, never as a traceback
-        raise _explain_error(error, input_shape) from None
-    if not isinstance(outputs, keras.KerasTensor):
-        raise Hint(f"Return the concatenated tensor (a KerasTensor); your function returned "
-                    f"{type(outputs).__name__}.", mistake="not_a_tensor")
-    shape = tuple(outputs.shape)
+    model = kit.build(function, input_shape, *widths.as_tuple(), returns="the concatenated tensor (a KerasTensor)",
+                      explain=lambda error: _explain_error(error, input_shape))
+    shape = tuple(model.output.shape)
     if len(shape) != 4:
-        raise Hint(f"The output should be (batch, height, width, channels); yours has shape {shape}.", mistake="bad_rank")
-    try:
-        model = keras.Model(inputs, outputs)
-    except Exception as error:
-        raise Hint(f"The output is not computed from the input x (Keras said: {str(error)[:200]}).", mistake="not_connected") from None
-
+        raise Hint(f"The output should be (batch, height, width, channels); yours has shape {shape}.",
+                   mistake="bad_rank")
     kernels = _kernel_shapes(model)
     for size in (3, 5):
         if any(k[:3] == (size, size, channels) for k in kernels):
@@ -155,7 +132,8 @@ def _build(function: Callable[..., Any], widths: InceptionWidths, input_shape: t
     expected = _expected_kernels(widths, channels)
     if kernels != expected and widths != GOOGLENET_3A and kernels == _expected_kernels(GOOGLENET_3A, channels):
         raise Hint(f"Your function ignores its width arguments: called with {widths.as_tuple()} it still builds "
-                    f"the 3a widths {GOOGLENET_3A.as_tuple()}. Use filters_1x1, filters_3x3_reduce, ... in the layers.", mistake="ignores_widths")
+                    f"the 3a widths {GOOGLENET_3A.as_tuple()}. Use filters_1x1, filters_3x3_reduce, ... in the layers.",
+                    mistake="ignores_widths")
     if kernels != expected:
         missing = [k for k in expected if k not in kernels]
         extra = [k for k in kernels if k not in expected]
@@ -171,29 +149,25 @@ def _build(function: Callable[..., Any], widths: InceptionWidths, input_shape: t
     return model
 
 
+def _reference(widths: InceptionWidths, input_shape: tuple[int, int, int], name: str = "reference") -> Any:
+    import keras
+
+    from workshop_utils.architectures.inception import inception_module
+
+    inputs = keras.Input(input_shape)
+    return keras.Model(inputs, inception_module(inputs, *widths.as_tuple(), name=name))
+
+
 def _compare_numbers(model: Any, widths: InceptionWidths, input_shape: tuple[int, int, int],
                      rng: np.random.Generator) -> None:
     """Copy the attendee's conv weights into the reference module and compare the outputs; Hint on mismatch."""
-    import keras
-
-    from workshop_utils.inception_cost import module_model
-
-    reference = module_model(widths, input_shape, bottleneck=True, name="reference")
-    by_shape = {tuple(int(d) for d in layer.kernel.shape): layer
-                for layer in reference.layers if isinstance(layer, keras.layers.Conv2D)}
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            kernel = keras.ops.convert_to_numpy(layer.kernel)
-            bias = keras.ops.convert_to_numpy(layer.bias) if layer.use_bias else np.zeros(kernel.shape[-1], "float32")
-            by_shape[tuple(kernel.shape)].set_weights([kernel, bias])
+    reference = _reference(widths, input_shape)
+    by_kernel = {op.kernel: op.layer for op in kit.read_graph(reference).of_kind("conv")}  # distinct: one per layer
+    kit.copy_weights({op.kernel: op.layer for op in kit.read_graph(model).of_kind("conv")}, by_kernel)
     images = rng.normal(size=(2, *input_shape)).astype("float32")
-    expected = keras.ops.convert_to_numpy(reference(images, training=False))  # np.asarray fails on torch tensors
-    got = keras.ops.convert_to_numpy(model(images, training=False))
-    tolerance = 1e-2 * (np.abs(expected).max() + 1e-6)  # batch norm at initialisation scales by 1/sqrt(1 + eps)
-
-    def close(a: np.ndarray, b: np.ndarray) -> bool:
-        return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tolerance))
-
+    expected, got = kit.outputs(reference, images), kit.outputs(model, images)
+    # A batch norm inside (named at step 4) scales by 1/sqrt(1 + eps) at initialisation: allow 1%.
+    close = functools.partial(kit.close, tolerance=1e-2)
     if close(got, expected):
         return
     sizes = [widths.filters_1x1, widths.filters_3x3, widths.filters_5x5, widths.filters_pool_proj]
@@ -229,8 +203,6 @@ def _check_names(function: Callable[..., Any]) -> None:
     """Step 4: the names (and biases) the GoogLeNet section and the appendix rely on, on module 3a."""
     import keras
 
-    from workshop_utils.inception_cost import module_model
-
     name = "inception_3a"
     inputs = keras.Input(GOOGLENET_3A_INPUT)
     try:
@@ -243,9 +215,8 @@ def _check_names(function: Callable[..., Any]) -> None:
         raise Hint("Your module has BatchNormalization layers. GoogLeNet (Inception v1) has none, and the GoogLeNet "
                    "section compares its layers and parameters with the paper's network: take them out (section 5's "
                    "small net adds batch norm after each module itself).", mistake="batch_norm")
-    reference = module_model(GOOGLENET_3A, GOOGLENET_3A_INPUT, name=name)
-    expected = {tuple(int(d) for d in layer.kernel.shape): (layer.name, layer.count_params())
-                for layer in reference.layers if isinstance(layer, keras.layers.Conv2D)}
+    reference = _reference(GOOGLENET_3A, GOOGLENET_3A_INPUT, name=name)
+    expected = {op.kernel: (op.name, op.layer.count_params()) for op in kit.read_graph(reference).of_kind("conv")}
     suffixes = ", ".join(f"f\"{{name}}{n[len(name):]}\"" for n, _ in sorted(expected.values()))
     for layer in model.layers:
         if isinstance(layer, keras.layers.InputLayer):
@@ -267,9 +238,8 @@ def _check_names(function: Callable[..., Any]) -> None:
                        "up each module's cost by that prefix.", mistake="names")
 
 
-def check_inception_module(
-    function: Callable[..., Any], seed: int | None = None, verbose: bool = False
-) -> CheckResult:
+@kit.checker("inception_module", not_written=_NOT_WRITTEN)
+def check_inception_module(function: Callable[..., Any], seed: int | None = None, verbose: bool = False) -> str:
     """Check an attendee's ``inception_module(x, filters_1x1, ..., filters_pool_proj)``; the result shows
     "Passed: ..." or a hint.
 
@@ -288,39 +258,32 @@ def check_inception_module(
     """
     from workshop_utils.inception_cost import module_cost
 
-    if not callable(function):
-        raise TypeError(f"check_inception_module needs your function, e.g. check_inception_module(inception_module); "
-                        f"got {type(function).__name__}.")
     rng = np.random.default_rng(seed)
-
-    def checks() -> str:
-        model = _build(function, GOOGLENET_3A, GOOGLENET_3A_INPUT)
-        macs, params = _conv_macs(model), model.count_params()
-        reference = module_cost(GOOGLENET_3A, GOOGLENET_3A_INPUT)
-        if macs != reference.macs:
-            raise Hint(f"Your module costs {macs:,} MACs per image; the 3a module costs {reference.macs:,}. "
-                       "Check strides (all 1) and kernel sizes.", mistake="macs")
-        kernel_weights = sum(int(np.prod(k)) for k in _kernel_shapes(model))
-        extra = params - kernel_weights
-        bias = reference.params - kernel_weights
-        # Random small configuration: distinct 1x1 widths, so each kernel shape names one layer.
-        # The input channels differ from the reduce widths too, so a missing bottleneck cannot pass unseen.
-        height = int(rng.integers(6, 11))
-        channels, *one_by_one = (int(v) for v in rng.choice(np.arange(3, 14), size=5, replace=False))
-        small_input = (height, height, channels)
-        small = InceptionWidths(one_by_one[0], one_by_one[1], int(rng.integers(2, 13)),
-                                one_by_one[2], int(rng.integers(2, 13)), one_by_one[3])
-        small_model = _build(function, small, small_input)
-        _compare_numbers(small_model, small, small_input, rng)
-        _check_names(function)
-        normalisation = ("" if extra == bias else
-                         f" (yours has {params:,}: the same {kernel_weights:,} kernel weights plus {extra:,} "
-                         "bias/normalization parameters)")
-        return (
-            f"Inception (3a) on 28x28x192 gives {tuple(model.output.shape[1:])}, {reference.params:,} "
-            f"parameters{normalisation} and {macs:,} MACs, as the reference; on a random "
-            f"{small_input[0]}x{small_input[1]}x{small_input[2]} input with widths {small.as_tuple()} your "
-            "outputs equal the reference module's; with name='inception_3a' its layers have GoogLeNet's names."
-        )
-
-    return run_check(checks)
+    model = _build(function, GOOGLENET_3A, GOOGLENET_3A_INPUT)
+    macs, params = _conv_macs(model), model.count_params()
+    reference = module_cost(GOOGLENET_3A, GOOGLENET_3A_INPUT)
+    if macs != reference.macs:
+        raise Hint(f"Your module costs {macs:,} MACs per image; the 3a module costs {reference.macs:,}. "
+                   "Check strides (all 1) and kernel sizes.", mistake="macs")
+    kernel_weights = sum(int(np.prod(k)) for k in _kernel_shapes(model))
+    extra = params - kernel_weights
+    bias = reference.params - kernel_weights
+    # Random small configuration: distinct 1x1 widths, so each kernel shape names one layer.
+    # The input channels differ from the reduce widths too, so a missing bottleneck cannot pass unseen.
+    height = int(rng.integers(6, 11))
+    channels, *one_by_one = (int(v) for v in rng.choice(np.arange(3, 14), size=5, replace=False))
+    small_input = (height, height, channels)
+    small = InceptionWidths(one_by_one[0], one_by_one[1], int(rng.integers(2, 13)),
+                            one_by_one[2], int(rng.integers(2, 13)), one_by_one[3])
+    small_model = _build(function, small, small_input)
+    _compare_numbers(small_model, small, small_input, rng)
+    _check_names(function)
+    normalisation = ("" if extra == bias else
+                     f" (yours has {params:,}: the same {kernel_weights:,} kernel weights plus {extra:,} "
+                     "bias/normalization parameters)")
+    return (
+        f"Inception (3a) on 28x28x192 gives {tuple(model.output.shape[1:])}, {reference.params:,} "
+        f"parameters{normalisation} and {macs:,} MACs, as the reference; on a random "
+        f"{small_input[0]}x{small_input[1]}x{small_input[2]} input with widths {small.as_tuple()} your "
+        "outputs equal the reference module's; with name='inception_3a' its layers have GoogLeNet's names."
+    )

@@ -36,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from workshop_utils.exercises import CheckResult, Hint, run_check
+from workshop_utils.exercises import Hint
+from workshop_utils.exercises import _toolkit as kit
 
 __all__ = ["Case", "check_depthwise_separable_block"]
 
@@ -69,59 +70,19 @@ class Case:
                 f"{self.size}x{self.size}x{self.channels} input")
 
 
-def _build(function: Callable[..., Any], case: Case) -> Any:
-    import keras
-
-    inputs = keras.Input((case.size, case.size, case.channels))
-    try:
-        outputs = function(inputs, case.filters, case.strides)
-    except NotImplementedError:
-        raise
-    except Exception as error:  # reported as a hint, never as a traceback
-        raise Hint(f"{case.describe()} raised {type(error).__name__}: {str(error)[:300]}", mistake="error",
-                   case=case) from None
-    if not isinstance(outputs, keras.KerasTensor):
-        raise Hint(f"Return the block's output tensor (the result of the last layer call); your function returned "
-                   f"{type(outputs).__name__}.", mistake="not_a_tensor", case=case)
-    return keras.Model(inputs, outputs)
-
-
-def _is_relu(layer: Any) -> bool:
-    kind = type(layer).__name__
-    if kind == "ReLU":
-        return not layer.negative_slope and not layer.threshold
-    if kind == "Activation":
-        return getattr(layer.activation, "__name__", "") in ("relu", "relu6")
-    return False
-
-
-def _inline_activation(layer: Any) -> str:
-    activation = getattr(layer, "activation", None)
-    name = getattr(activation, "__name__", "linear")
-    return "" if name == "linear" else name
-
-
 def _tokens(model: Any) -> list[tuple[str, Any]]:
-    """The block's layers in order as (kind, layer): dw, pw, conv, bn, relu, act:<name>, pad, other."""
+    """The block's layers in order as (kind, layer): dw, pw, conv, bn, relu, act:<name>, separable, other."""
     tokens: list[tuple[str, Any]] = []
-    for layer in model.layers[1:]:
-        kind = type(layer).__name__
-        if kind == "DepthwiseConv2D":
-            tokens.append(("dw", layer))
-        elif kind == "SeparableConv2D":
-            tokens.append(("separable", layer))
-        elif kind == "Conv2D":
-            tokens.append(("pw" if tuple(layer.kernel_size) == (1, 1) else "conv", layer))
-        elif kind == "BatchNormalization":
-            tokens.append(("bn", layer))
-        elif _is_relu(layer):
-            tokens.append(("relu", layer))
-        elif kind == "ZeroPadding2D":
+    for op in kit.read_graph(model).ops[1:]:
+        if op.kind == "zeropadding2d":
             continue  # Keras' MobileNet pads explicitly before a strided depthwise conv: allowed
+        if op.kind == "conv":
+            kind = "pw" if op.kernel[:2] == (1, 1) else "conv"
         else:
-            tokens.append(("other", layer))
-        if kind in ("DepthwiseConv2D", "SeparableConv2D", "Conv2D") and _inline_activation(layer):
-            tokens.append((f"act:{_inline_activation(layer)}", layer))
+            kind = {"depthwise": "dw", "separable": "separable", "bn": "bn", "relu": "relu"}.get(op.kind, "other")
+        tokens.append((kind, op.layer))
+        if op.activation:
+            tokens.append((f"act:{op.activation}", op.layer))
     return tokens
 
 
@@ -234,26 +195,22 @@ def _compare_numbers(model: Any, case: Case, rng: np.random.Generator) -> None:
 
     from workshop_utils.architectures.mobilenet import depthwise_separable_block as reference_block
 
-    relu6 = any(getattr(layer, "max_value", None) == 6 or getattr(getattr(layer, "activation", None), "__name__", "")
-                == "relu6" for layer in model.layers)
+    theirs = kit.read_graph(model)
+    relu6 = any(getattr(op.layer, "max_value", None) == 6 or _activation(op.layer) == "relu6" for op in theirs.ops)
     inputs = keras.Input((case.size, case.size, case.channels))
     reference = keras.Model(inputs, reference_block(inputs, case.filters, case.strides, relu6=relu6))
-    theirs = [layer for layer in model.layers if layer.get_weights()]
-    ours = [layer for layer in reference.layers if layer.get_weights()]
-    for layer_theirs, layer_ours in zip(theirs, ours):
-        weights = layer_theirs.get_weights()
-        if type(layer_theirs).__name__ == "BatchNormalization":
-            # Fresh BN is the identity at inference; random statistics make the comparison see it.
-            weights = [rng.uniform(0.5, 1.5, w.shape).astype("float32") for w in weights]
-            layer_theirs.set_weights(weights)
-        layer_ours.set_weights(weights)
+    kit.randomise_batch_norm(theirs.layers("bn"), rng)
+    weighted = ("depthwise", "conv", "bn")
+    kit.copy_weights(theirs.layers(*weighted), kit.read_graph(reference).layers(*weighted))
     images = rng.normal(size=(2, case.size, case.size, case.channels)).astype("float32")
-    got = keras.ops.convert_to_numpy(model(images, training=False))
-    want = keras.ops.convert_to_numpy(reference(images, training=False))
-    if not np.allclose(got, want, rtol=1e-4, atol=1e-5):
+    if not kit.close(kit.outputs(model, images), kit.outputs(reference, images)):
         raise Hint("The layers look right but the numbers differ from the reference block with your weights. Each "
                    "layer must read the previous one's output (x = layer(x)); expected: " + _SPEC + ".",
                    mistake="numbers_differ", case=case)
+
+
+def _activation(layer: Any) -> str:
+    return getattr(getattr(layer, "activation", None), "__name__", "")
 
 
 def _cases(rng: np.random.Generator) -> list[Case]:
@@ -263,8 +220,10 @@ def _cases(rng: np.random.Generator) -> list[Case]:
     return [Case(size, channels, filters, 1), Case(size, channels + 1, filters + 2, 2)]
 
 
-def check_depthwise_separable_block(function: Callable[..., Any], seed: int | None = None) -> CheckResult:
-    """Check an attendee's ``depthwise_separable_block(x, filters, strides)``; the result names the first mistake.
+@kit.checker("depthwise_separable_block")
+def check_depthwise_separable_block(function: Callable[..., Any], seed: int | None = None) -> str:
+    """Check an attendee's ``depthwise_separable_block(x, filters, strides)``; the :class:`CheckResult` names the
+    first mistake.
 
     Args:
         function: the attendee's function, called as ``function(x, filters, strides)`` on a ``keras.Input``.
@@ -274,23 +233,18 @@ def check_depthwise_separable_block(function: Callable[..., Any], seed: int | No
 
         check_depthwise_separable_block(depthwise_separable_block)
     """
-    if not callable(function):
-        raise TypeError("check_depthwise_separable_block needs your function, e.g. "
-                        f"check_depthwise_separable_block(depthwise_separable_block); got {type(function).__name__}.")
     rng = np.random.default_rng(seed)
-
-    def checks() -> str:
-        cases = _cases(rng)
-        for case in cases:
-            model = _build(function, case)
-            tokens = _tokens(model)
-            _check_convs(tokens, case)
-            _check_sequence(tokens, case)
-            _check_shape(model, case)
-            _compare_numbers(model, case, rng)
-        params = int(model.count_params())
-        return (f"depthwise 3x3 -> BN -> ReLU -> pointwise 1x1 -> BN -> ReLU, no biases, stride on the depthwise "
-                f"conv; outputs equal the reference for strides 1 and 2 (e.g. {cases[-1].describe()}: "
-                f"{params:,} parameters, output {cases[-1].expected_shape}).")
-
-    return run_check(checks)
+    cases = _cases(rng)
+    for case in cases:
+        model = kit.build(function, (case.size, case.size, case.channels), case.filters, case.strides,
+                          call=case.describe(), returns="the block's output tensor (the result of the last layer call)",
+                          case=case)
+        tokens = _tokens(model)
+        _check_convs(tokens, case)
+        _check_sequence(tokens, case)
+        _check_shape(model, case)
+        _compare_numbers(model, case, rng)
+    params = int(model.count_params())
+    return (f"depthwise 3x3 -> BN -> ReLU -> pointwise 1x1 -> BN -> ReLU, no biases, stride on the depthwise "
+            f"conv; outputs equal the reference for strides 1 and 2 (e.g. {cases[-1].describe()}: "
+            f"{params:,} parameters, output {cases[-1].expected_shape}).")

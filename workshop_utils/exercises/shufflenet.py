@@ -7,7 +7,8 @@ The attendee writes::
         return shuffled
 
 and :func:`check_channel_shuffle` runs it on fresh random tensors against the paper's definition (Zhang et al.
-2017, section 3.1: output channel ``k * groups + i`` is input channel ``i * n + k``), and names the likely mistake:
+2017, section 3.1: output channel ``k * groups + i`` is input channel ``i * n + k``, the order
+:func:`workshop_utils.architectures.shufflenet.shuffle_order` gives), and names the likely mistake:
 
 * ``identity`` -- the channels come back in their own order (the transpose is missing or undone);
 * ``inverse_order`` -- the inverse permutation: reshaping into (n, groups) instead of (groups, n). Equal to the
@@ -32,9 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from workshop_utils.exercises import CheckResult, Hint, run_check
+from workshop_utils.exercises import Hint
+from workshop_utils.exercises import _toolkit as kit
 
-__all__ = ["CheckResult", "check_channel_shuffle", "reference_channel_shuffle"]
+__all__ = ["check_channel_shuffle"]
 
 #: (batch, height, width, channels, groups): n = channels / groups differs from groups in every case.
 _CASES: tuple[tuple[int, int, int, int, int], ...] = (
@@ -45,15 +47,11 @@ _CASES: tuple[tuple[int, int, int, int, int], ...] = (
 )
 
 
-def reference_channel_shuffle(x: np.ndarray, groups: int) -> np.ndarray:
-    """The paper's channel shuffle on a NumPy array: reshape the last axis to (groups, n), swap, flatten.
+def _shuffled(x: np.ndarray, groups: int) -> np.ndarray:
+    """``x`` with its last axis in the paper's shuffle order (the architectures' :func:`shuffle_order`)."""
+    from workshop_utils.architectures.shufflenet import shuffle_order
 
-    Example::
-
-        reference_channel_shuffle(np.arange(12).reshape(1, 1, 1, 12), 3).ravel()  # [0 4 8 1 5 9 2 6 10 3 7 11]
-    """
-    *lead, channels = x.shape
-    return x.reshape(*lead, groups, channels // groups).swapaxes(-1, -2).reshape(*lead, channels)
+    return x[..., shuffle_order(x.shape[-1], groups)]
 
 
 def _run(fn: Callable[[Any, int], Any], x: np.ndarray, groups: int) -> np.ndarray:
@@ -64,6 +62,8 @@ def _run(fn: Callable[[Any, int], Any], x: np.ndarray, groups: int) -> np.ndarra
 
 def _diagnose(result: np.ndarray, x: np.ndarray, groups: int, case: tuple) -> None:
     """Raise the Hint that explains why ``result`` is not the shuffle of ``x``; return if it is."""
+    from workshop_utils.architectures.shufflenet import shuffle_order
+
     label = f"x of shape {x.shape}, groups={groups}"
     if result.shape != x.shape:
         raise Hint(
@@ -71,7 +71,7 @@ def _diagnose(result: np.ndarray, x: np.ndarray, groups: int, case: tuple) -> No
             f"the output has the input's shape. Reshape back to the input's shape as the last step.",
             mistake="wrong_shape", case=case,
         )
-    expected = reference_channel_shuffle(x, groups)
+    expected = _shuffled(x, groups)
     if np.array_equal(result, expected):
         return
     channels = x.shape[-1]
@@ -81,11 +81,11 @@ def _diagnose(result: np.ndarray, x: np.ndarray, groups: int, case: tuple) -> No
             f"axes: ops.transpose(x, (0, 1, 2, 4, 3)).",
             mistake="identity", case=case,
         )
-    if np.array_equal(result, reference_channel_shuffle(x, channels // groups)):
+    if np.array_equal(result, _shuffled(x, channels // groups)):
         raise Hint(
             f"for {label} you get the inverse permutation (output channel 1 is input channel "
-            f"{reference_channel_shuffle(np.arange(channels), channels // groups)[1]}, the paper's is "
-            f"{reference_channel_shuffle(np.arange(channels), groups)[1]}): the paper reshapes the channels into "
+            f"{shuffle_order(channels, channels // groups)[1]}, the paper's is "
+            f"{shuffle_order(channels, groups)[1]}): the paper reshapes the channels into "
             f"(groups, n) = ({groups}, {channels // groups}), not (n, groups), then transposes.",
             mistake="inverse_order", case=case,
         )
@@ -99,12 +99,13 @@ def _diagnose(result: np.ndarray, x: np.ndarray, groups: int, case: tuple) -> No
         )
     raise Hint(
         f"for {label} the channels are reordered, but not as the paper says: output channel k * groups + i must be "
-        f"input channel i * n + k (expected order {reference_channel_shuffle(np.arange(channels), groups).tolist()}).",
+        f"input channel i * n + k (expected order {shuffle_order(channels, groups)}).",
         mistake="wrong_order", case=case,
     )
 
 
-def check_channel_shuffle(channel_shuffle: Callable[[Any, int], Any], seed: int | None = None) -> CheckResult:
+@kit.checker("channel_shuffle")
+def check_channel_shuffle(channel_shuffle: Callable[[Any, int], Any], seed: int | None = None) -> str:
     """Check an attendee's ``channel_shuffle(x, groups)`` on several shapes, inside a model, and on bad input.
 
     Args:
@@ -116,51 +117,47 @@ def check_channel_shuffle(channel_shuffle: Callable[[Any, int], Any], seed: int 
         check_channel_shuffle(channel_shuffle)    # shows "Passed: ..." or a hint naming the mistake
     """
     rng = np.random.default_rng(seed)
-
-    def checks() -> str:
-        first = True
-        for case in _CASES:
-            batch, height, width, channels, groups = case
-            x = rng.normal(size=(batch, height, width, channels)).astype("float32")
-            try:
-                result = _run(channel_shuffle, x, groups)
-            except NotImplementedError:
-                raise
-            except Exception as error:  # noqa: BLE001 -- the attendee's code may raise anything
-                if first:
-                    raise Hint(
-                        f"for x of shape {x.shape}, groups={groups}, your function raised "
-                        f"{type(error).__name__}: {str(error).splitlines()[0][:200]}",
-                        mistake="error", case=case,
-                    ) from None
+    first = True
+    for case in _CASES:
+        batch, height, width, channels, groups = case
+        x = rng.normal(size=(batch, height, width, channels)).astype("float32")
+        try:
+            result = _run(channel_shuffle, x, groups)
+        except NotImplementedError:
+            raise
+        except Exception as error:  # noqa: BLE001 -- the attendee's code may raise anything
+            if first:
                 raise Hint(
-                    f"your function works for the first shape but fails for x of shape "
-                    f"{x.shape}, groups={groups} ({type(error).__name__}: {str(error).splitlines()[0][:120]}). "
-                    f"Take the sizes from the tensor (ops.shape(x), -1 for the batch axis) and from groups, instead "
-                    f"of writing numbers into the reshape.",
+                    f"for x of shape {x.shape}, groups={groups}, your function raised "
+                    f"{type(error).__name__}: {str(error).splitlines()[0][:200]}",
+                    mistake="error", case=case,
+                ) from None
+            raise Hint(
+                f"your function works for the first shape but fails for x of shape "
+                f"{x.shape}, groups={groups} ({type(error).__name__}: {str(error).splitlines()[0][:120]}). "
+                f"Take the sizes from the tensor (ops.shape(x), -1 for the batch axis) and from groups, instead "
+                f"of writing numbers into the reshape.",
+                mistake="fixed_shape", case=case,
+            ) from None
+        if first:
+            _diagnose(result, x, groups, case)
+        else:
+            try:
+                _diagnose(result, x, groups, case)
+            except Hint as hint:  # right on the first shape: the sizes or the groups are written in
+                raise Hint(
+                    f"right for the first shape, wrong for x of shape {x.shape}, groups={groups}: the sizes in "
+                    f"your reshape must come from the tensor (ops.shape(x), -1 for the batch) and from "
+                    f"groups, not be written in. ({hint.message})",
                     mistake="fixed_shape", case=case,
                 ) from None
-            if first:
-                _diagnose(result, x, groups, case)
-            else:
-                try:
-                    _diagnose(result, x, groups, case)
-                except Hint as hint:  # right on the first shape: the sizes or the groups are written in
-                    raise Hint(
-                        f"right for the first shape, wrong for x of shape {x.shape}, groups={groups}: the sizes in "
-                        f"your reshape must come from the tensor (ops.shape(x), -1 for the batch) and from "
-                        f"groups, not be written in. ({hint.message})",
-                        mistake="fixed_shape", case=case,
-                    ) from None
-            first = False
+        first = False
 
-        _check_in_a_model(channel_shuffle, rng)
-        _check_not_divisible(channel_shuffle, rng)
-        shapes = ", ".join(f"{c[:4]}/g={c[4]}" for c in _CASES)
-        return (f"the paper's order on {len(_CASES)} shapes ({shapes}), inside models (batch size None) of two "
-                f"image sizes, and a clear ValueError when groups does not divide the channels.")
-
-    return run_check(checks)
+    _check_in_a_model(channel_shuffle, rng)
+    _check_not_divisible(channel_shuffle, rng)
+    shapes = ", ".join(f"{c[:4]}/g={c[4]}" for c in _CASES)
+    return (f"the paper's order on {len(_CASES)} shapes ({shapes}), inside models (batch size None) of two "
+            f"image sizes, and a clear ValueError when groups does not divide the channels.")
 
 
 def _check_in_a_model(channel_shuffle: Callable[[Any, int], Any], rng: np.random.Generator) -> None:
@@ -174,7 +171,7 @@ def _check_in_a_model(channel_shuffle: Callable[[Any, int], Any], rng: np.random
             model = keras.Model(inputs, channel_shuffle(inputs, 4))
             x = rng.normal(size=shape).astype("float32")
             result = np.asarray(ops.convert_to_numpy(model(x)))  # eager call: no predict-function retracing
-            if not np.array_equal(result, reference_channel_shuffle(x, 4)):
+            if not np.array_equal(result, _shuffled(x, 4)):
                 raise ValueError("the model's output is not the shuffled input")
     except Exception as error:  # noqa: BLE001
         raise Hint(

@@ -21,10 +21,10 @@ The attendee writes::
    ``batch_norm=True`` each conv is Conv2D without bias -> BatchNormalization -> ReLU (numbers compared with the
    reference, random batch-norm statistics copied in).
 
-A failure gives one hint, with a ``mistake`` key, for the first likely mistake found: the stub not written, missing pooling, pooling
-after every conv, ``'valid'`` padding, biases turned off, a wrong or missing activation, average pooling, a wrong
-kernel size, the conv count or filters ignored, the keywords missing, other layer names, a wrong batch-norm
-block.
+A failure gives one hint, with a ``mistake`` key, for the first likely mistake found: the stub not written,
+missing pooling, pooling after every conv, ``'valid'`` padding, biases turned off, a wrong or missing activation
+(read from the graph: the conv's own activation or the layer after it), average pooling, a wrong kernel size, the
+conv count or filters ignored, the keywords missing, other layer names, a wrong batch-norm block.
 
 Example::
 
@@ -43,7 +43,8 @@ from typing import Any
 import numpy as np
 
 from workshop_utils.architectures.vgg import VGG16_BLOCKS, VGG16_PARAMS, vgg16, vgg_block
-from workshop_utils.exercises import CheckResult, Hint, run_check
+from workshop_utils.exercises import CheckResult, Hint
+from workshop_utils.exercises import _toolkit as kit
 
 __all__ = [
     "KERAS_VGG16_PARAMS",
@@ -122,7 +123,7 @@ def reference_from_model(model: Any) -> VGGReference:
         reference_from_model(keras.applications.VGG16(weights=None)).params   # 138357544
     """
     shapes = tuple(tuple(int(d) for d in model.get_layer(f"block{i}_pool").output.shape[1:]) for i in range(1, 6))
-    names = tuple(layer.name for layer in _layers_of(model, "Conv2D", "MaxPooling2D"))
+    names = tuple(layer.name for layer in kit.read_graph(model).layers("conv", "maxpool"))
     return VGGReference(int(model.count_params()), shapes, tuple(int(d) for d in model.output.shape[1:]), names)
 
 
@@ -147,38 +148,29 @@ def keras_vgg16_reference() -> VGGReference:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _call(function: Callable[..., Any], inputs: Any, filters: int, convs: int) -> Any:
-    import keras
-
-    try:
-        outputs = function(inputs, filters, convs)
-    except NotImplementedError:
-        raise Hint("Not written yet: replace `raise NotImplementedError` with a loop of `convs` Conv2D layers "
-                    "(3x3, padding='same', activation='relu') followed by one MaxPooling2D(2, strides=2), "
-                    "and return the pooled tensor.", mistake="not_written") from None
-    except Exception as error:  # any failure is reported as a hint, never as a traceback
-        raise Hint(f"Your vgg_block raised {type(error).__name__}: {str(error)[:400]}", mistake="error") from None
-    if not isinstance(outputs, keras.KerasTensor):
-        raise Hint(f"Return the block's output tensor (the result of the last layer call); your function "
-                    f"returned {type(outputs).__name__}.", mistake="not_a_tensor")
-    return outputs
+_NOT_WRITTEN = ("Not written yet: replace `raise NotImplementedError` with a loop of `convs` Conv2D layers (3x3, "
+                "padding='same', activation='relu') followed by one MaxPooling2D(2, strides=2), and return the pooled "
+                "tensor.")
 
 
-def _layers_of(model: Any, *kinds: str) -> list[Any]:
-    return [layer for layer in model.layers if type(layer).__name__ in kinds]
+def _build(function: Callable[..., Any], size: int, channels: int, filters: int, convs: int) -> Any:
+    return kit.build(function, (size, size, channels), filters, convs, call="Your vgg_block",
+                     returns="the block's output tensor (the result of the last layer call)")
 
 
 def _check_structure(model: Any, size: int, filters: int, convs: int) -> None:
     output_shape = tuple(model.output.shape[1:])
-    convolutions = _layers_of(model, "Conv2D")
-    pools = _layers_of(model, "MaxPooling2D", "AveragePooling2D")
+    graph = kit.read_graph(model)
+    convolutions = graph.layers("conv")
+    pools = graph.layers("maxpool", "avgpool")
     config = f"vgg_block(x, filters={filters}, convs={convs}) on a {size}x{size} input"
     if len(convolutions) != convs:
         chained = (" Each conv must read the previous one's output: assign it, `x = layers.Conv2D(...)(x)` (a layer "
                    "whose result is not used is not part of the block).") if len(convolutions) < convs else ""
         raise Hint(f"{config} has {len(convolutions)} Conv2D layer(s) on its path; a block has exactly `convs` of "
-                    f"them: create them in a loop, `for _ in range(convs): x = layers.Conv2D(...)(x)`.{chained}", mistake="conv_count")
-    if _layers_of(model, "BatchNormalization"):
+                    f"them: create them in a loop, `for _ in range(convs): x = layers.Conv2D(...)(x)`.{chained}",
+                    mistake="conv_count")
+    if graph.of_kind("bn"):
         raise Hint("Your block has BatchNormalization. The VGG of the paper and of keras.applications has none "
                     "(VGG-16-BN came later), and its parameters would not match Keras' VGG-16: remove it, and keep "
                     "the convs' biases.", mistake="batch_norm")
@@ -195,26 +187,30 @@ def _check_structure(model: Any, size: int, filters: int, convs: int) -> None:
         if conv.padding != "same":
             raise Hint(f"{conv.name} uses padding='{conv.padding}': each 3x3 conv then trims a pixel on every side "
                         f"and the block comes out {output_shape[0]}x{output_shape[1]} instead of "
-                        f"{size // 2}x{size // 2}. Use padding='same' so only the pooling changes the size.", mistake="padding")
+                        f"{size // 2}x{size // 2}. Use padding='same' so only the pooling changes the size.",
+                        mistake="padding")
         if not conv.use_bias:
             raise Hint(f"{conv.name} has no bias (use_bias=False). VGG has no batch normalization, so each conv "
                         "keeps its bias: leave use_bias at its default, True. (Without them VGG-16 has 4,224 "
                         "parameters fewer than Keras' 138,357,544.)", mistake="no_bias")
     if not pools:
         raise Hint(f"No pooling: {config} comes out {output_shape[0]}x{output_shape[1]}, but a VGG block halves "
-                    "the size. End the block with one layers.MaxPooling2D(2, strides=2) after the last conv.", mistake="no_pooling")
+                    "the size. End the block with one layers.MaxPooling2D(2, strides=2) after the last conv.",
+                    mistake="no_pooling")
     if len(pools) > 1:
         raise Hint(f"{len(pools)} pooling layers in one block ({config} comes out {output_shape[0]}x"
                     f"{output_shape[1]}, not {size // 2}x{size // 2}): pool once per block, after the last conv, "
                     "not after every conv.", mistake="pool_per_conv")
     pool = pools[0]
     if type(pool).__name__ == "AveragePooling2D":
-        raise Hint("The block uses AveragePooling2D; VGG uses max pooling: layers.MaxPooling2D(2, strides=2).", mistake="average_pooling")
+        raise Hint("The block uses AveragePooling2D; VGG uses max pooling: layers.MaxPooling2D(2, strides=2).",
+                   mistake="average_pooling")
     if tuple(pool.pool_size) != (2, 2) or tuple(pool.strides) != (2, 2):
         raise Hint(f"{pool.name} has pool_size {pool.pool_size} and strides {pool.strides}; VGG pools 2x2 with "
                     "stride 2 (each block halves height and width).", mistake="pool_size")
     if output_shape != (size // 2, size // 2, filters):
-        raise Hint(f"{config} should give ({size // 2}, {size // 2}, {filters}); yours gives {output_shape}.", mistake="output_shape")
+        raise Hint(f"{config} should give ({size // 2}, {size // 2}, {filters}); yours gives {output_shape}.",
+                   mistake="output_shape")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -222,53 +218,44 @@ def _check_structure(model: Any, size: int, filters: int, convs: int) -> None:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _variant(x: Any, filters: int, convs: int, activation: str, last_only: bool, pool: str) -> Any:
-    from keras import layers
-
-    for index in range(convs):
-        use = activation if (not last_only or index == convs - 1) else None
-        x = layers.Conv2D(filters, 3, padding="same", activation=use)(x)
-    pooling = layers.MaxPooling2D if pool == "max" else layers.AveragePooling2D
-    return pooling(2, strides=2)(x)
+_WRONG_ACTIVATION = {"sigmoid": "a sigmoid", "tanh": "tanh"}
 
 
-_VARIANTS: tuple[tuple[str, bool, str, str, str], ...] = (  # activation, on last conv only, pooling, mistake, hint
-    ("linear", False, "max", "no_activation", "The convs have no activation: VGG follows every conv with a ReLU, "
-                             "Conv2D(..., activation='relu'). Without it the stacked 3x3 convs collapse into one "
-                             "linear filter and the extra depth buys nothing."),
-    ("relu", True, "max", "relu_on_last_only", "Only the last conv has a ReLU; VGG puts one after every conv (activation='relu' on "
-                          "each Conv2D): three stacked 3x3 convs give three non-linearities where one 7x7 gives one."),
-    ("sigmoid", False, "max", "wrong_activation", "The convs use a sigmoid; VGG uses ReLU after every conv (activation='relu')."),
-    ("tanh", False, "max", "wrong_activation", "The convs use tanh; VGG uses ReLU after every conv (activation='relu')."),
-    ("relu", False, "average", "average_pooling", "The pooling averages; VGG takes the max: layers.MaxPooling2D(2, strides=2)."),
-)
+def _check_activations(model: Any) -> None:
+    """The activation after each conv (its own, or the ReLU/Activation layer reading it) must be a ReLU."""
+    graph = kit.read_graph(model)
+    after = []
+    for conv in graph.of_kind("conv"):
+        following = [op.kind for op in graph.children(conv)
+                     if op.kind == "relu" or type(op.layer).__name__ == "Activation"]
+        after.append(conv.activation or (following[0] if following else ""))
+    if not any(after):
+        raise Hint("The convs have no activation: VGG follows every conv with a ReLU, Conv2D(..., activation='relu'). "
+                   "Without it the stacked 3x3 convs collapse into one linear filter and the extra depth buys "
+                   "nothing.", mistake="no_activation")
+    if len(after) > 1 and after[-1] == "relu" and not any(after[:-1]):
+        raise Hint("Only the last conv has a ReLU; VGG puts one after every conv (activation='relu' on each Conv2D): "
+                   "three stacked 3x3 convs give three non-linearities where one 7x7 gives one.",
+                   mistake="relu_on_last_only")
+    wrong = next((name for name in after if name not in ("", "relu")), None)
+    if wrong:
+        raise Hint(f"The convs use {_WRONG_ACTIVATION.get(wrong, wrong)}; VGG uses ReLU after every conv "
+                   "(activation='relu').", mistake="wrong_activation")
 
 
 def _compare_numbers(model: Any, size: int, channels: int, filters: int, convs: int, rng: np.random.Generator) -> None:
     import keras
 
+    _check_activations(model)
+    inputs = keras.Input((size, size, channels))
+    reference = keras.Model(inputs, vgg_block(inputs, filters, convs))
+    kit.copy_weights(kit.read_graph(model).layers("conv"), kit.read_graph(reference).layers("conv"))
     images = rng.normal(size=(2, size, size, channels)).astype("float32")
-    got = keras.ops.convert_to_numpy(model(images, training=False))  # np.asarray fails on torch tensors
-    weights = [layer.get_weights() for layer in _layers_of(model, "Conv2D")]
-
-    def run(block: Callable[[Any], Any]) -> np.ndarray:
-        inputs = keras.Input((size, size, channels))
-        reference = keras.Model(inputs, block(inputs))
-        for layer, values in zip(_layers_of(reference, "Conv2D"), weights):
-            layer.set_weights(values)
-        return keras.ops.convert_to_numpy(reference(images, training=False))
-
-    def close(a: np.ndarray, b: np.ndarray) -> bool:
-        return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-4, atol=1e-4 * (np.abs(b).max() + 1e-6)))
-
-    if close(got, run(lambda x: vgg_block(x, filters, convs))):
-        return
-    for activation, last_only, pool, mistake, hint in _VARIANTS:
-        if close(got, run(lambda x: _variant(x, filters, convs, activation, last_only, pool))):
-            raise Hint(hint, mistake=mistake)
-    raise Hint("The shapes are right but the numbers differ from the reference block with the same weights. "
-                "Each conv is Conv2D(filters, 3, padding='same', activation='relu'), applied one after the other "
-                "(each reads the previous one's output), then one MaxPooling2D(2, strides=2).", mistake="wrong_numbers")
+    if not kit.close(kit.outputs(model, images), kit.outputs(reference, images)):
+        raise Hint("The shapes are right but the numbers differ from the reference block with the same weights. "
+                   "Each conv is Conv2D(filters, 3, padding='same', activation='relu'), applied one after the other "
+                   "(each reads the previous one's output), then one MaxPooling2D(2, strides=2).",
+                   mistake="wrong_numbers")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -280,12 +267,14 @@ def _check_vgg16(function: Callable[..., Any], reference: VGGReference) -> int:
     try:
         model, blocks = build_vgg16(function)
     except Exception as error:
-        raise Hint(f"Building VGG-16 from your block failed: {type(error).__name__}: {str(error)[:300]}", mistake="vgg16_error") from None
+        raise Hint(f"Building VGG-16 from your block failed: {type(error).__name__}: {str(error)[:300]}",
+                   mistake="vgg16_error") from None
     shapes = tuple(tuple(int(d) for d in block.shape[1:]) for block in blocks)
     params = int(model.count_params())
     del model
     if shapes != reference.block_shapes:
-        raise Hint(f"In VGG-16 your blocks output {shapes}; Keras' VGG-16 blocks output {reference.block_shapes}.", mistake="vgg16_shapes")
+        raise Hint(f"In VGG-16 your blocks output {shapes}; Keras' VGG-16 blocks output {reference.block_shapes}.",
+                   mistake="vgg16_shapes")
     if params != reference.params:
         raise Hint(f"VGG-16 built from your block has {params:,} parameters; keras.applications.VGG16 has "
                     f"{reference.params:,} ({params - reference.params:+,}).", mistake="vgg16_params")
@@ -324,7 +313,7 @@ def _check_names(function: Callable[..., Any], reference: VGGReference) -> None:
         except Exception as error:
             raise Hint(f"vgg_block(x, {filters}, {convs}, name='block{index}') raised {type(error).__name__}: "
                        f"{str(error)[:300]}. " + _INTERFACE, mistake="interface") from None
-    names = tuple(layer.name for layer in _layers_of(keras.Model(inputs, x), "Conv2D", "MaxPooling2D"))
+    names = tuple(layer.name for layer in kit.read_graph(keras.Model(inputs, x)).layers("conv", "maxpool"))
     if names != reference.layer_names:
         wrong = next(((got, want) for got, want in zip(names, reference.layer_names) if got != want),
                      (names[len(reference.layer_names):] or "(none)", "(none)"))
@@ -344,12 +333,13 @@ def _check_batch_norm(function: Callable[..., Any], size: int, channels: int, fi
 
     inputs = keras.Input((size, size, channels))
     try:
-        outputs = function(inputs, filters, convs, batch_norm=True)
+        block_output = function(inputs, filters, convs, batch_norm=True)
     except Exception as error:
         raise Hint(f"vgg_block(x, {filters}, {convs}, batch_norm=True) raised {type(error).__name__}: "
                    f"{str(error)[:300]}", mistake="batch_norm_error") from None
-    model = keras.Model(inputs, outputs)
-    convolutions, norms = _layers_of(model, "Conv2D"), _layers_of(model, "BatchNormalization")
+    model = keras.Model(inputs, block_output)
+    graph = kit.read_graph(model)
+    convolutions, norms = graph.layers("conv"), graph.layers("bn")
     how = ("with batch_norm=True each conv is Conv2D(filters, 3, padding='same', use_bias=False), then "
            "BatchNormalization(), then the ReLU; one MaxPooling2D(2, strides=2) ends the block")
     if len(convolutions) != convs or len(norms) != convs:
@@ -359,30 +349,23 @@ def _check_batch_norm(function: Callable[..., Any], size: int, channels: int, fi
         if conv.use_bias:
             raise Hint(f"With batch_norm=True, {conv.name} keeps its bias: batch norm subtracts the mean right "
                        f"after it, so the bias does nothing. Use use_bias=False: {how}.", mistake="batch_norm_bias")
-    for norm in norms:  # random statistics, so that BN before and after the ReLU give different numbers
-        gamma, beta, mean, variance = norm.get_weights()
-        norm.set_weights([rng.uniform(0.5, 1.5, gamma.shape), rng.normal(size=beta.shape),
-                          rng.normal(size=mean.shape), rng.uniform(0.5, 2.0, variance.shape)])
-    images = rng.normal(size=(2, size, size, channels)).astype("float32")
-    got = keras.ops.convert_to_numpy(model(images, training=False))
-    reference_input = keras.Input((size, size, channels))
-    x = reference_input
+    kit.randomise_batch_norm(norms, rng)  # so that BN before and after the ReLU give different numbers
+    x = reference_input = keras.Input((size, size, channels))
     for _ in range(convs):
         x = conv_block(x, filters, 3, batch_norm=True)
     reference = keras.Model(reference_input, layers.MaxPooling2D(2, strides=2)(x))
-    for kind in ("Conv2D", "BatchNormalization"):
-        for mine, theirs in zip(_layers_of(model, kind), _layers_of(reference, kind)):
-            theirs.set_weights(mine.get_weights())
-    want = keras.ops.convert_to_numpy(reference(images, training=False))
-    if got.shape != want.shape or not np.allclose(got, want, rtol=1e-4, atol=1e-4 * (np.abs(want).max() + 1e-6)):
+    kit.copy_weights(graph.layers("conv", "bn"), kit.read_graph(reference).layers("conv", "bn"))
+    images = rng.normal(size=(2, size, size, channels)).astype("float32")
+    if not kit.close(kit.outputs(model, images), kit.outputs(reference, images)):
         raise Hint(f"With batch_norm=True the layers are there but the numbers differ from the reference: the order "
                    f"is conv -> batch norm -> ReLU (no activation on the Conv2D itself); {how}.",
                    mistake="batch_norm_order")
 
 
-def check_vgg_block(function: Callable[..., Any], seed: int | None = None, verbose: bool = False) -> CheckResult:
-    """Check an attendee's ``vgg_block(x, filters, convs, name=None, batch_norm=False)``; the result shows
-    "Passed: ..." or a hint.
+@kit.checker("vgg_block", not_written=_NOT_WRITTEN)
+def check_vgg_block(function: Callable[..., Any], seed: int | None = None, verbose: bool = False) -> str:
+    """Check an attendee's ``vgg_block(x, filters, convs, name=None, batch_norm=False)``; the :class:`CheckResult`
+    shows "Passed: ..." or a hint.
 
     Args:
         function: the attendee's function, called as ``function(x, filters, convs)`` on a ``keras.Input``, then
@@ -399,34 +382,23 @@ def check_vgg_block(function: Callable[..., Any], seed: int | None = None, verbo
 
         check_vgg_block(vgg_block)
     """
-    import keras
-
-    if not callable(function):
-        raise TypeError("check_vgg_block needs your function, e.g. check_vgg_block(vgg_block); got "
-                        f"{type(function).__name__}.")
     rng = np.random.default_rng(seed)
     size = 8 * int(rng.integers(2, 4))                # 16 or 24: even after pooling, distinct from 'valid' sizes
     channels = int(rng.integers(2, 6))
     filters = int(rng.integers(3, 9))
     convs = int(rng.integers(2, 4))                   # 2 or 3: a block with a hard-coded count fails one of them
-
-    def checks() -> str:
-        inputs = keras.Input((size, size, channels))
-        model = keras.Model(inputs, _call(function, inputs, filters, convs))
-        _check_structure(model, size, filters, convs)
-        _compare_numbers(model, size, channels, filters, convs, rng)
-        other = 5 - convs                              # the other conv count, so a hard-coded one is caught
-        inputs = keras.Input((size, size, channels))
-        _check_structure(keras.Model(inputs, _call(function, inputs, filters + 1, other)), size, filters + 1, other)
-        reference = keras_vgg16_reference()
-        params = _check_vgg16(function, reference)
-        _check_interface(function)
-        _check_names(function, reference)
-        _check_batch_norm(function, size, channels, filters, convs, rng)
-        return (
-            f"on a random {size}x{size}x{channels} input with filters={filters}, convs={convs} your block "
-            f"equals the reference (same weights, same outputs; with batch_norm=True too); VGG-16 built from it "
-            f"has {params:,} parameters and Keras' layer names, exactly keras.applications.VGG16(weights=None)'s."
-        )
-
-    return run_check(checks)
+    model = _build(function, size, channels, filters, convs)
+    _check_structure(model, size, filters, convs)
+    _compare_numbers(model, size, channels, filters, convs, rng)
+    other = 5 - convs                                 # the other conv count, so a hard-coded one is caught
+    _check_structure(_build(function, size, channels, filters + 1, other), size, filters + 1, other)
+    reference = keras_vgg16_reference()
+    params = _check_vgg16(function, reference)
+    _check_interface(function)
+    _check_names(function, reference)
+    _check_batch_norm(function, size, channels, filters, convs, rng)
+    return (
+        f"on a random {size}x{size}x{channels} input with filters={filters}, convs={convs} your block "
+        f"equals the reference (same weights, same outputs; with batch_norm=True too); VGG-16 built from it "
+        f"has {params:,} parameters and Keras' layer names, exactly keras.applications.VGG16(weights=None)'s."
+    )
