@@ -1,4 +1,4 @@
-"""SqueezeNet reference: the paper's parameter counts, metaparameters, bypass variants and bad arguments."""
+"""SqueezeNet reference: the paper's counts, metaparameters, bypass variants, stems, tops and bad arguments."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ import pytest
 
 from workshop_utils import flops
 from workshop_utils.architectures.squeezenet import (
-    PARAMS, fire_module, fire_widths, small_squeezenet, squeezenet, squeezenet_cost)
+    PARAMS,
+    SMALL_SQUEEZENET,
+    STEM_32X32,
+    fire_module,
+    fire_widths,
+    squeezenet,
+    squeezenet_cost,
+)
 
 
 def test_v1_0_matches_table_1_and_v1_1_the_release():
@@ -54,14 +61,51 @@ def test_bypass_costs():
         "fire3_bypass", "fire5_bypass", "fire7_bypass", "fire9_bypass"]
 
 
-def test_small_squeezenet_trains_one_step_and_has_bn():
-    model = small_squeezenet()
-    assert model.output_shape == (None, 10)
+def small(**changes):
+    return squeezenet(input_shape=(32, 32, 3), classes=10, **{**SMALL_SQUEEZENET, **changes})
+
+
+def test_small_squeezenet_counts_trains_one_step_and_has_bn():
+    model = small()
+    assert model.count_params() == 190_026  # notebook 06 prints it
+    assert small(batch_norm=False).count_params() == 185_514  # the paper's form: conv biases, no batch norm
+    assert model.output_shape == (None, 10) and model.name == "small_squeezenet"
     assert any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
-    assert small_squeezenet(batch_norm=False).count_params() < model.count_params()
+    # the 32x32 stem: conv1 keeps the map, the 2x2 pools after conv1, fire3 and fire5 halve it
+    assert model.get_layer("conv1").output.shape[1:3] == (32, 32)
+    assert [model.get_layer(f"pool{i}").output.shape[1] for i in (1, 3, 5)] == [16, 8, 4]
+    assert model.get_layer("conv1").kernel.shape == (3, 3, 3, 64) and STEM_32X32.strides == 1
+    assert model.get_layer("conv10").activation.__name__ == "linear"  # logits: no ReLU before the softmax
     model.compile("adam", "sparse_categorical_crossentropy")
     loss = model.train_on_batch(np.zeros((4, 32, 32, 3), "float32"), np.arange(4))
     assert np.isfinite(loss)
+
+
+def test_names_are_deterministic_with_no_auto_named_layers():
+    for model in (squeezenet(), squeezenet("1.1", bypass="complex"), small(), small(bypass="simple")):
+        names = [layer.name for layer in model.layers]
+        assert len(set(names)) == len(names)
+        assert all(name == "image" or name.startswith(("conv", "pool", "fire", "drop", "predictions"))
+                   for name in names), names
+    assert [layer.name for layer in squeezenet().layers][-4:] == ["drop9", "conv10", "pool10", "predictions"]
+
+
+@pytest.mark.parametrize("pooling, shape", [(None, (None, 12, 12, 512)), ("avg", (None, 512)), ("max", (None, 512))])
+def test_without_top_pooling_and_classifier_activation(pooling, shape):
+    model = squeezenet(include_top=False, pooling=pooling)
+    assert model.output_shape == shape
+    assert model.count_params() == PARAMS["1.0"] - (512 * 1000 + 1000)  # all but conv10
+    logits = squeezenet(input_shape=(64, 64, 3), classes=3, classifier_activation=None)
+    scores = np.asarray(logits(np.random.default_rng(0).random((2, 64, 64, 3)).astype("float32")))
+    assert not np.allclose(scores.sum(axis=-1), 1.0)  # no softmax: logits (ReLU'd by conv10, as in the paper)
+
+
+def test_fewer_modules_and_a_stem_give_the_distributed_demo_model():
+    model = squeezenet("1.1", (32, 32, 3), 10, modules=2, squeeze_ratio=0.25, base_e=32, incr_e=0,
+                       stem=(16, 3, 1, "same", 2), batch_norm=True, dropout=0.0, conv10_relu=False)
+    assert model.count_params() == 4_090
+    assert "fire4_concat" not in [layer.name for layer in model.layers]
+    assert not any(isinstance(layer, keras.layers.Dropout) for layer in model.layers)  # dropout=0: no layer
 
 
 @pytest.mark.parametrize("kwargs, words", [
@@ -70,6 +114,9 @@ def test_small_squeezenet_trains_one_step_and_has_bn():
     (dict(squeeze_ratio=0), "squeeze_ratio"),
     (dict(pct_3x3=1.0), "pct_3x3"),
     (dict(dropout=1.0), "dropout"),
+    (dict(pooling="sum"), "pooling must be one of"),
+    (dict(classes=0), "classes"),
+    (dict(modules=0), "modules"),
 ])
 def test_bad_hyper_parameters_raise(kwargs, words):
     with pytest.raises(ValueError, match=words):
@@ -77,7 +124,7 @@ def test_bad_hyper_parameters_raise(kwargs, words):
 
 
 def test_fire_module_rejects_zero_filters():
-    with pytest.raises(ValueError, match="squeeze must be a positive"):
+    with pytest.raises(ValueError, match="squeeze .filters. must be an integer >= 1"):
         fire_module(keras.Input((8, 8, 4)), 0, 4, 4, name="fire")
 
 

@@ -1,4 +1,4 @@
-"""SqueezeNet (Iandola et al. 2016, arXiv:1602.07360): the fire module, v1.0, v1.1 and a small CIFAR-size variant.
+"""SqueezeNet (Iandola et al. 2016, arXiv:1602.07360): the fire module, and one factory for v1.0, v1.1 and 32x32 images.
 
 Written like ``keras.applications``: one block function, :func:`fire_module`, composed by :func:`squeezenet`,
 whose arguments are the paper's hyper-parameters. Section 5.1 of the paper describes the fire widths with five
@@ -9,56 +9,69 @@ filters, a share ``pct_3x3`` of them 3x3, and ``s_i = squeeze_ratio * e_i`` sque
 * Like the paper (and its Caffe release), no batch normalisation: every conv has a bias and a ReLU, conv10 too.
 * ``version="1.1"`` is the authors' v1.1 (github.com/DeepScale/SqueezeNet): a 3x3/64 conv1 instead of 7x7/96,
   and the max pools moved earlier (after conv1, fire3, fire5), for 2.4x less computation at the same accuracy.
+* ``stem=`` replaces conv1 and the pools' size (the table :data:`STEMS`); :data:`SMALL_SQUEEZENET` is v1.1's layout
+  for 32x32 images (a 3x3 conv1 at stride 1, 2x2 pools, half the widths, batch norm): 190,026 parameters.
 * ``bypass="simple"`` adds the identity around fire3, 5, 7, 9 (where input and output widths match);
   ``"complex"`` also adds a 1x1 conv on the shortcut of fire2, 4, 6, 8 (the paper's figure 2 and table 6).
 * Keras pools floor their output size (Caffe rounds up), so at 224x224 the maps are 109, 54, 26, 12 pixels wide
   where the paper's table 1 (really a 227x227 input in Caffe) lists 111, 55, 27, 13. Parameters do not depend on it.
 
+Every layer has a name built from its block (``conv1``, ``fire2_squeeze1x1``, ``pool3``, ``conv10``), so summaries
+and cost tables read like the paper's table 1.
+
 Example::
 
-    from workshop_utils.architectures.squeezenet import squeezenet
+    from workshop_utils.architectures.squeezenet import SMALL_SQUEEZENET, squeezenet
     squeezenet().count_params()                  # 1,248,424 (v1.0); squeezenet(version="1.1"): 1,235,496
+    squeezenet(input_shape=(32, 32, 3), classes=10, **SMALL_SQUEEZENET).count_params()   # 190,026 (notebook 06)
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import keras
 from keras import layers
+
+from workshop_utils._validate import choice, fraction, positive_int
+
+
+class Stem(NamedTuple):
+    """conv1 and the max pools: what sets the resolution. Every pool has stride 2.
+
+    Example::
+
+        Stem(filters=64, kernel_size=3, strides=1, padding="same", pool_size=2)   # for 32x32 images
+    """
+
+    filters: int
+    kernel_size: int
+    strides: int
+    padding: str
+    pool_size: int
+
 
 #: Parameter counts of :func:`squeezenet` with its defaults (1000 classes, no bypass), per version.
 PARAMS = {"1.0": 1_248_424, "1.1": 1_235_496}
 VERSIONS = ("1.0", "1.1")
 BYPASSES = (None, "simple", "complex")
+POOLINGS = (None, "avg", "max")
 
-#: Where each version puts its 3x3/2 max pools: after conv1 and after these fire modules.
-_POOL_AFTER = {"1.0": (4, 8), "1.1": (3, 5)}
-_CONV1 = {"1.0": (96, 7), "1.1": (64, 3)}  # filters, kernel size; both stride 2, no padding
+#: conv1 and the pool size per version (the paper's table 1; the v1.1 release).
+STEMS: dict[str, Stem] = {"1.0": Stem(96, 7, 2, "valid", 3), "1.1": Stem(64, 3, 2, "valid", 3)}
+#: For 32x32 images: conv1 at stride 1 keeps the map, 2x2 pools halve it: 32 -> 16 -> 8 -> 4 pixels with v1.1's pools.
+STEM_32X32 = Stem(64, 3, 1, "same", 2)
+#: Where each version puts its max pools: after conv1 and after these fire modules.
+POOL_AFTER: dict[str, tuple[int, ...]] = {"1.0": (4, 8), "1.1": (3, 5)}
 
-
-def fire_module(
-    x: Any, squeeze: int, expand_1x1: int, expand_3x3: int, name: str, batch_norm: bool = False
-) -> Any:
-    """The fire module: a 1x1 squeeze conv, then 1x1 and 3x3 expand convs side by side, concatenated.
-
-    Both expand convs read the squeeze output; the 3x3 uses ``"same"`` padding so the two outputs have the same
-    size; every conv has a ReLU; the output has ``expand_1x1 + expand_3x3`` channels, 1x1 first. The paper has
-    no batch normalisation; ``batch_norm=True`` adds it after each conv (our small nets need it to learn in a
-    minute).
-
-    Example::
-
-        x = fire_module(x, squeeze=16, expand_1x1=64, expand_3x3=64, name="fire2")   # -> 128 channels
-    """
-    for argument, value in (("squeeze", squeeze), ("expand_1x1", expand_1x1), ("expand_3x3", expand_3x3)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}: {argument} must be a positive number of filters, got {value!r}.")
-    squeezed = conv_relu(x, squeeze, 1, f"{name}_squeeze1x1", batch_norm)
-    expanded_1x1 = conv_relu(squeezed, expand_1x1, 1, f"{name}_expand1x1", batch_norm)
-    expanded_3x3 = conv_relu(squeezed, expand_3x3, 3, f"{name}_expand3x3", batch_norm)
-    return layers.Concatenate(axis=-1, name=f"{name}_concat")([expanded_1x1, expanded_3x3])
+#: The small SqueezeNet notebook 06 trains: v1.1's layout for 32x32 images at half the widths (base_e = incr_e =
+#: 64), batch norm after every conv (not in the paper: it lets the net learn from scratch within a minute), and a
+#: conv10 without ReLU (logits into the softmax train faster at this size). Give it the input shape and classes:
+#: ``squeezenet(input_shape=(32, 32, 3), classes=10, **SMALL_SQUEEZENET)`` has 190,026 parameters.
+SMALL_SQUEEZENET: dict[str, Any] = {
+    "version": "1.1", "stem": STEM_32X32, "base_e": 64, "incr_e": 64, "dropout": 0.2, "batch_norm": True,
+    "conv10_relu": False, "name": "small_squeezenet"}
 
 
 def conv_relu(x: Any, filters: int, kernel_size: int, name: str, batch_norm: bool = False, strides: int = 1,
@@ -77,6 +90,28 @@ def conv_relu(x: Any, filters: int, kernel_size: int, name: str, batch_norm: boo
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
+def fire_module(
+    x: Any, squeeze: int, expand_1x1: int, expand_3x3: int, name: str, batch_norm: bool = False
+) -> Any:
+    """The fire module: a 1x1 squeeze conv, then 1x1 and 3x3 expand convs side by side, concatenated.
+
+    Both expand convs read the squeeze output; the 3x3 uses ``"same"`` padding so the two outputs have the same
+    size; every conv has a ReLU; the output has ``expand_1x1 + expand_3x3`` channels, 1x1 first. The paper has
+    no batch normalisation; ``batch_norm=True`` adds it after each conv (our small nets need it to learn in a
+    minute).
+
+    Example::
+
+        x = fire_module(x, squeeze=16, expand_1x1=64, expand_3x3=64, name="fire2")   # -> 128 channels
+    """
+    for argument, value in (("squeeze", squeeze), ("expand_1x1", expand_1x1), ("expand_3x3", expand_3x3)):
+        positive_int(f"{name}: {argument} (filters)", value)
+    squeezed = conv_relu(x, squeeze, 1, f"{name}_squeeze1x1", batch_norm)
+    expanded_1x1 = conv_relu(squeezed, expand_1x1, 1, f"{name}_expand1x1", batch_norm)
+    expanded_3x3 = conv_relu(squeezed, expand_3x3, 3, f"{name}_expand3x3", batch_norm)
+    return layers.Concatenate(axis=-1, name=f"{name}_concat")([expanded_1x1, expanded_3x3])
+
+
 def fire_widths(
     squeeze_ratio: float = 0.125,
     pct_3x3: float = 0.5,
@@ -93,13 +128,12 @@ def fire_widths(
 
         fire_widths()[0]          # (16, 64, 64): fire2 of SqueezeNet v1.0
     """
-    if not 0 < squeeze_ratio <= 1:
-        raise ValueError(f"squeeze_ratio must be in (0, 1] (the paper sweeps 0.125 to 1.0), got {squeeze_ratio}.")
-    if not 0 < pct_3x3 < 1:
-        raise ValueError(f"pct_3x3 must be in (0, 1) so both expand convs exist (paper: 0.01 to 0.99), got {pct_3x3}.")
-    if base_e < 2 or incr_e < 0 or freq < 1 or modules < 1:
-        raise ValueError(f"need base_e >= 2, incr_e >= 0, freq >= 1, modules >= 1; got {base_e}, {incr_e}, "
-                         f"{freq}, {modules}.")
+    fraction("squeeze_ratio (the paper sweeps 0.125 to 1.0)", squeeze_ratio, low_open=True)
+    fraction("pct_3x3 (both expand convs must exist; the paper: 0.01 to 0.99)", pct_3x3, low_open=True,
+             high_open=True)
+    base_e = positive_int("base_e", base_e, minimum=2)
+    incr_e = positive_int("incr_e", incr_e, minimum=0)
+    freq, modules = positive_int("freq", freq), positive_int("modules", modules)
     widths = []
     for i in range(modules):
         expand = base_e + incr_e * math.floor(i / freq)
@@ -124,95 +158,76 @@ def squeezenet(
     version: str = "1.0",
     input_shape: tuple[int, int, int] = (224, 224, 3),
     classes: int = 1000,
+    include_top: bool = True,
+    *,
     squeeze_ratio: float = 0.125,
     pct_3x3: float = 0.5,
     base_e: int = 128,
     incr_e: int = 128,
     freq: int = 2,
+    modules: int = 8,
     bypass: str | None = None,
+    stem: Stem | None = None,
+    batch_norm: bool = False,
     dropout: float = 0.5,
+    conv10_relu: bool = True,
+    pooling: str | None = None,
+    classifier_activation: str | None = "softmax",
     name: str | None = None,
 ) -> keras.Model:
-    """SqueezeNet v1.0 or v1.1: conv1, eight fire modules, dropout, a 1x1 conv10 to the classes, global average pool.
+    """SqueezeNet: conv1, fire modules, then dropout, a 1x1 conv10 to the classes and global average pooling.
 
     Args:
-        version: ``"1.0"`` (the paper's table 1) or ``"1.1"`` (cheaper conv1, earlier pooling).
-        input_shape: height, width, channels (at least 64x64 for v1.0's three pools).
+        version: ``"1.0"`` (the paper's table 1) or ``"1.1"`` (cheaper conv1, earlier pooling): the stem and
+            where the pools go (after conv1 and after fire4, fire8 / fire3, fire5).
+        input_shape: height, width, channels (at least 64x64 for v1.0's stem and three pools).
         classes: number of output classes (conv10's filters).
+        include_top: dropout, conv10, global average pooling and the activation (as Keras).
         squeeze_ratio, pct_3x3, base_e, incr_e, freq: the paper's metaparameters (section 5), see
-            :func:`fire_widths`.
+            :func:`fire_widths`; ``modules``: how many fire modules (fire2 ... fire9 in the paper).
         bypass: ``None``, ``"simple"`` or ``"complex"`` (section 6).
-        dropout: rate after fire9 (0.5 in the paper).
+        stem: conv1 and the pool size (:class:`Stem`); default the version's (:data:`STEMS`);
+            :data:`STEM_32X32` for 32x32 images.
+        batch_norm: batch norm after every conv but conv10 (not in the paper; see :func:`fire_module`).
+        dropout: rate after the last fire module (0.5 in the paper; 0: no dropout layer).
+        conv10_relu: the paper's ReLU on conv10 (``False``: logits into the classifier activation).
+        pooling: without the top: ``None`` (feature map), ``"avg"`` or ``"max"``.
+        classifier_activation: the activation after pooling (``None`` for logits).
+        name: model name; default ``squeezenet_v1_0`` etc.
 
     Example::
 
         model = squeezenet(version="1.1", bypass="simple")
+        small = squeezenet(input_shape=(32, 32, 3), classes=10, **SMALL_SQUEEZENET)   # 190,026 parameters
     """
-    if version not in VERSIONS:
-        raise ValueError(f"version must be one of {VERSIONS}, got {version!r}.")
-    if bypass not in BYPASSES:
-        raise ValueError(f"bypass must be one of {BYPASSES}, got {bypass!r}.")
-    if classes < 1 or not 0 <= dropout < 1:
-        raise ValueError(f"classes must be >= 1 and dropout in [0, 1), got {classes} and {dropout}.")
-    conv1_filters, conv1_size = _CONV1[version]
+    choice("version", version, VERSIONS)
+    choice("bypass", bypass, BYPASSES)
+    choice("pooling", pooling, POOLINGS)
+    positive_int("classes", classes)
+    fraction("dropout", dropout, high_open=True)
+    conv1 = STEMS[version] if stem is None else Stem(*stem)
+    widths = fire_widths(squeeze_ratio, pct_3x3, base_e, incr_e, freq, modules)
     inputs = keras.Input(input_shape, name="image")
-    x = layers.Conv2D(conv1_filters, conv1_size, strides=2, activation="relu", name="conv1")(inputs)
-    x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
-    widths = fire_widths(squeeze_ratio, pct_3x3, base_e, incr_e, freq)
+    x = conv_relu(inputs, conv1.filters, conv1.kernel_size, "conv1", batch_norm, conv1.strides, conv1.padding)
+    x = layers.MaxPooling2D(conv1.pool_size, strides=2, name="pool1")(x)
     for index, (squeeze, expand_1x1, expand_3x3) in enumerate(widths, start=2):
-        block = f"fire{index}"
-        x = _bypass(x, fire_module(x, squeeze, expand_1x1, expand_3x3, name=block), bypass, block)
-        if index in _POOL_AFTER[version]:
-            x = layers.MaxPooling2D(3, strides=2, name=f"pool{index}")(x)
-    x = layers.Dropout(dropout, name="drop9")(x)
-    x = layers.Conv2D(classes, 1, activation="relu", name="conv10")(x)
-    x = layers.GlobalAveragePooling2D(name="pool10")(x)
-    outputs = layers.Softmax(name="predictions")(x)
-    default_name = f"squeezenet_v{version.replace('.', '_')}" + (f"_{bypass}_bypass" if bypass else "")
-    return keras.Model(inputs, outputs, name=name or default_name)
-
-
-def small_squeezenet(
-    input_shape: tuple[int, int, int] = (32, 32, 3),
-    classes: int = 10,
-    squeeze_ratio: float = 0.125,
-    pct_3x3: float = 0.5,
-    base_e: int = 64,
-    incr_e: int = 64,
-    freq: int = 2,
-    bypass: str | None = None,
-    dropout: float = 0.2,
-    batch_norm: bool = True,
-    name: str = "small_squeezenet",
-) -> keras.Model:
-    """SqueezeNet v1.1's layout for 32x32 images: 3x3 conv1 at stride 1, pools after conv1, fire3, fire5.
-
-    The same eight fire modules and metaparameters as :func:`squeezenet`, with narrower defaults
-    (base_e=incr_e=64: 190,026 parameters with batch norm, for 10 classes) so that it trains within the
-    workshop's one-minute budget; 32 -> 16 -> 8 -> 4 pixels. Batch normalisation after
-    every conv (not in the paper) lets it learn from scratch within that minute.
-
-    Example::
-
-        model = small_squeezenet(squeeze_ratio=0.25, bypass="simple")
-    """
-    if bypass not in BYPASSES:
-        raise ValueError(f"bypass must be one of {BYPASSES}, got {bypass!r}.")
-    inputs = keras.Input(input_shape, name="image")
-    x = conv_relu(inputs, base_e, 3, "conv1", batch_norm)
-    x = layers.MaxPooling2D(2, name="pool1")(x)
-    for index, (squeeze, expand_1x1, expand_3x3) in enumerate(
-            fire_widths(squeeze_ratio, pct_3x3, base_e, incr_e, freq), start=2):
         block = f"fire{index}"
         fire = fire_module(x, squeeze, expand_1x1, expand_3x3, name=block, batch_norm=batch_norm)
         x = _bypass(x, fire, bypass, block)
-        if index in _POOL_AFTER["1.1"]:
-            x = layers.MaxPooling2D(2, name=f"pool{index}")(x)
-    x = layers.Dropout(dropout, name="drop9")(x)
-    x = layers.Conv2D(classes, 1, name="conv10")(x)  # no ReLU: logits into the softmax train faster at this size
-    x = layers.GlobalAveragePooling2D(name="pool10")(x)
-    outputs = layers.Softmax(name="predictions")(x)
-    return keras.Model(inputs, outputs, name=name)
+        if index in POOL_AFTER[version]:
+            x = layers.MaxPooling2D(conv1.pool_size, strides=2, name=f"pool{index}")(x)
+    if include_top:
+        if dropout:
+            x = layers.Dropout(dropout, name=f"drop{len(widths) + 1}")(x)
+        x = layers.Conv2D(classes, 1, activation="relu" if conv10_relu else None, name="conv10")(x)
+        x = layers.GlobalAveragePooling2D(name="pool10")(x)
+        x = layers.Activation(classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    default_name = f"squeezenet_v{version.replace('.', '_')}" + (f"_{bypass}_bypass" if bypass else "")
+    return keras.Model(inputs, x, name=name or default_name)
 
 
 def squeezenet_cost(
@@ -235,18 +250,17 @@ def squeezenet_cost(
 
         squeezenet_cost(squeeze_ratio=0.75)     # (4841704, ...)
     """
-    if version not in VERSIONS:
-        raise ValueError(f"version must be one of {VERSIONS}, got {version!r}.")
-    filters, kernel = _CONV1[version]
-    size = (input_size - kernel) // 2 + 1  # conv1, stride 2, no padding
+    choice("version", version, VERSIONS)
+    filters, kernel, strides, _, pool = STEMS[version]
+    size = (input_size - kernel) // strides + 1  # conv1, no padding
     params, macs = kernel * kernel * 3 * filters + filters, size * size * kernel * kernel * 3 * filters
-    size, channels = (size - 3) // 2 + 1, filters  # pool1
+    size, channels = (size - pool) // 2 + 1, filters  # pool1
     for index, (squeeze, expand_1x1, expand_3x3) in enumerate(
             fire_widths(squeeze_ratio, pct_3x3, base_e, incr_e, freq), start=2):
         params += (channels * squeeze + squeeze) + (squeeze * expand_1x1 + expand_1x1)
         params += 9 * squeeze * expand_3x3 + expand_3x3
         macs += size * size * (channels * squeeze + squeeze * expand_1x1 + 9 * squeeze * expand_3x3)
         channels = expand_1x1 + expand_3x3
-        if index in _POOL_AFTER[version]:
-            size = (size - 3) // 2 + 1
+        if index in POOL_AFTER[version]:
+            size = (size - pool) // 2 + 1
     return params + channels * classes + classes, macs + size * size * channels * classes
