@@ -124,3 +124,53 @@ def test_model_without_conv_or_dense_is_refused():
     inputs = keras.Input((4,))
     with pytest.raises(ValueError, match="no Conv2D or Dense"):
         compression.compress_model(keras.Model(inputs, keras.layers.ReLU()(inputs)))
+
+
+def test_sharing_grid_equals_compressing_each_setting_and_leaves_the_model_alone():
+    model = tiny_model()
+    before = [w.copy() for w in model.get_weights()]
+    rng = np.random.default_rng(4)
+    images, labels = rng.random((64, 8, 8, 3)).astype("float32"), rng.integers(0, 4, 64)
+    grid = compression.sharing_grid(model, images, labels, bits=(1, 4), sparsities=(0.0, 0.5))
+    assert grid.packed_bytes.shape == grid.accuracy.shape == (2, 2) and grid.images == 64
+    for bits in (1, 4):
+        for sparsity in (0.0, 0.5):
+            packed = compression.compress_model(model, bits, sparsity)
+            copy = packed.apply(keras.models.clone_model(model))
+            expected = np.mean(np.argmax(copy.predict(images, verbose=0), axis=-1) == labels)
+            assert grid.at(bits, sparsity) == (packed.packed_bytes(), pytest.approx(expected))
+    assert grid.float32_bytes == compression.float32_bits(model) // 8
+    assert grid.float32_accuracy == pytest.approx(np.mean(np.argmax(model.predict(images, verbose=0), -1) == labels))
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert grid.packed_bytes[1, 1] < grid.packed_bytes[1, 0] and grid.packed_bytes[0, 0] < grid.packed_bytes[1, 0]
+    table = grid.table()
+    assert "50% pruned" in table and f"{grid.accuracy[1, 0]:.1%}" in table
+    with pytest.raises(ValueError, match="not in the grid"):
+        grid.at(3, 0.0)
+    with pytest.raises(ValueError, match="bits must be an integer"):
+        compression.sharing_grid(model, images, labels, bits=(0,))
+    with pytest.raises(ValueError, match="as many labels"):
+        compression.sharing_grid(model, images, labels[:10])
+
+
+def test_sharing_widget_redraws_from_the_grid_without_compressing(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    model = tiny_model()
+    rng = np.random.default_rng(5)
+    grid = compression.sharing_grid(model, rng.random((16, 8, 8, 3)).astype("float32"), rng.integers(0, 4, 16),
+                                    bits=(2, 4), sparsities=(0.0, 0.5))
+    figure = compression.plot_sharing(grid, 2, 0.5)
+    assert "2 bits, 50% pruned" in figure.axes[1].get_title()
+    widget = compression.sharing_widget(grid, 4, 0.0)
+    bits_slider, sparsity_slider = widget.children[0].children
+    picture = widget.children[1]
+    first = picture.value
+    monkeypatch.setattr(compression, "compress_model", lambda *a, **k: pytest.fail("a redraw must not compress"))
+    bits_slider.value = 2
+    assert picture.value and picture.value != first
+    sparsity_slider.value = 0.5
+    with pytest.raises(ValueError, match="not in the grid"):
+        compression.sharing_widget(grid, 3, 0.0)

@@ -24,16 +24,26 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 
-import keras
+from workshop_utils._validate import fraction, positive_int
 
 FLOAT_BITS = 32
+MAX_BITS = 16
 _COMPRESSIBLE = (keras.layers.Conv2D, keras.layers.Dense)  # DepthwiseConv2D and SeparableConv2D subclass Conv
+
+
+def _check_bits(bits: int) -> int:
+    bits = positive_int("bits", bits)
+    if bits > MAX_BITS:
+        raise ValueError(f"bits must be in 1..{MAX_BITS} (the paper uses 5 to 8), got {bits}.")
+    return bits
 
 
 def kmeans_1d(values: np.ndarray, clusters: int, iterations: int = 30) -> tuple[np.ndarray, np.ndarray]:
@@ -50,8 +60,7 @@ def kmeans_1d(values: np.ndarray, clusters: int, iterations: int = 30) -> tuple[
     values = np.asarray(values, dtype=np.float64).ravel()
     if values.size == 0:
         raise ValueError("kmeans_1d needs at least one value.")
-    if clusters < 1:
-        raise ValueError(f"clusters must be >= 1, got {clusters}.")
+    clusters = positive_int("clusters", clusters)
     codebook = np.linspace(values.min(), values.max(), clusters)
     indices = np.zeros(values.size, dtype=np.int64)
     for _ in range(iterations):
@@ -76,11 +85,10 @@ def magnitude_mask(weights: np.ndarray, sparsity: float) -> np.ndarray:
 
         mask = magnitude_mask(kernel, 0.5)   # half True
     """
-    if not 0 <= sparsity < 1:
-        raise ValueError(f"sparsity must be in [0, 1), got {sparsity}.")
+    sparsity = fraction("sparsity", sparsity, high_open=True)
     magnitudes = np.abs(np.asarray(weights)).ravel()
     mask = np.ones(magnitudes.shape, dtype=bool)
-    pruned = int(round(sparsity * magnitudes.size))
+    pruned = round(sparsity * magnitudes.size)
     if pruned:
         mask[np.argsort(magnitudes, kind="stable")[:pruned]] = False
     return mask
@@ -93,8 +101,7 @@ def pack_bits(indices: np.ndarray, bits: int) -> np.ndarray:
 
         pack_bits(np.array([1, 2, 3]), 2)    # 6 bits -> 1 byte
     """
-    if not 1 <= bits <= 16:
-        raise ValueError(f"bits must be in 1..16, got {bits}.")
+    bits = _check_bits(bits)
     indices = np.asarray(indices, dtype=np.int64).ravel()
     if indices.size and (indices.min() < 0 or indices.max() >= 2**bits):
         raise ValueError(f"indices must be in 0..{2**bits - 1} to fit {bits} bits.")
@@ -262,8 +269,7 @@ def compress_layer(name: str, kernel: np.ndarray, bits: int, sparsity: float = 0
 
         code = compress_layer("conv1", kernel, bits=8)
     """
-    if not 1 <= bits <= 16:
-        raise ValueError(f"bits must be in 1..16 (the paper uses 5 to 8), got {bits}.")
+    bits = _check_bits(bits)
     kernel = np.asarray(kernel, dtype=np.float32)
     mask = magnitude_mask(kernel, sparsity) if sparsity > 0 else None
     kept = kernel.ravel() if mask is None else kernel.ravel()[mask]
@@ -309,8 +315,7 @@ def packed_size(model: keras.Model, bits: int, sparsity: float = 0.0) -> int:
 
         packed_size(squeezenet(), bits=6, sparsity=0.5) / 2**20   # MiB
     """
-    if not 1 <= bits <= 16:
-        raise ValueError(f"bits must be in 1..16 (the paper uses 5 to 8), got {bits}.")
+    bits = _check_bits(bits)
     total = 0
     kernel_paths = set()
     for layer in model.layers:
@@ -382,3 +387,173 @@ class TiedCentroids(keras.callbacks.Callback):
             sync()            # which also makes the next step read the re-tied kernels
         self._retie()
 
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Bits x sparsity: every setting compressed once, so a widget only has to draw.
+
+
+@dataclass
+class SharingGrid:
+    """Size and accuracy without retraining of one model at every (bits, sparsity) setting.
+
+    Attributes:
+        bits, sparsities: the settings, rows and columns of the grids.
+        packed_bytes: ``[len(bits), len(sparsities)]``: bytes computed from the bits
+            (:meth:`CompressedModel.packed_bytes`).
+        accuracy: the same shape: top-1 accuracy on the evaluation images with the shared weights, no retraining.
+        float32_bytes, float32_accuracy: the uncompressed model, for reference.
+        images: how many evaluation images (the same fixed images for every setting).
+        seconds: wall time to compress and evaluate the whole grid.
+
+    Example::
+
+        grid.at(6, 0.5)     # (bytes, accuracy)
+    """
+
+    bits: tuple[int, ...]
+    sparsities: tuple[float, ...]
+    packed_bytes: np.ndarray
+    accuracy: np.ndarray
+    float32_bytes: int
+    float32_accuracy: float
+    images: int
+    seconds: float
+
+    def at(self, bits: int, sparsity: float) -> tuple[int, float]:
+        """(bytes, accuracy) of one setting of the grid. Example: ``grid.at(8, 0.0)``"""
+        row, column = self._index(bits, sparsity)
+        return int(self.packed_bytes[row, column]), float(self.accuracy[row, column])
+
+    def _index(self, bits: int, sparsity: float) -> tuple[int, int]:
+        if bits not in self.bits:
+            raise ValueError(f"bits={bits!r} is not in the grid; use one of {self.bits}.")
+        matches = [i for i, value in enumerate(self.sparsities) if abs(value - sparsity) < 1e-9]
+        if not matches:
+            raise ValueError(f"sparsity={sparsity!r} is not in the grid; use one of {self.sparsities}.")
+        return self.bits.index(bits), matches[0]
+
+    def table(self) -> str:
+        """The grid as text: one row per bit width, one column per pruned fraction, "accuracy (KB)" in each cell.
+
+        Example::
+
+            print(grid.table())
+        """
+        from workshop_utils.tables import text_table
+
+        header = ["bits"] + [f"{sparsity:.0%} pruned" for sparsity in self.sparsities]
+        rows = [[bits] + [f"{self.accuracy[row, column]:.1%} ({self.packed_bytes[row, column] / 1000:.1f} KB)"
+                          for column in range(len(self.sparsities))] for row, bits in enumerate(self.bits)]
+        return text_table(header, rows, formats={"bits": "d"},
+                          footnote=f"float32: {self.float32_accuracy:.1%} ({self.float32_bytes / 1000:.1f} KB); "
+                                   f"accuracy without retraining on {self.images:,} test images")
+
+
+def _top1(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
+    predictions = model.predict(images, batch_size=256, verbose=0)
+    return float(np.mean(np.argmax(predictions, axis=-1) == np.asarray(labels)))
+
+
+def sharing_grid(
+    model: keras.Model,
+    images: np.ndarray,
+    labels: np.ndarray,
+    bits: tuple[int, ...] = (2, 3, 4, 5, 6, 8),
+    sparsities: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75),
+) -> SharingGrid:
+    """Compress ``model`` at every (bits, sparsity) setting and measure each one's accuracy, without retraining.
+
+    Each setting is :func:`compress_model` (k-means per kernel, magnitude pruning first), applied to one clone of
+    the model, which is then evaluated on ``images`` (predict, batch 256, top-1 against ``labels``): the same
+    numbers as a table built setting by setting. ``model`` itself is not changed. Cost: one compression and one
+    pass over the images per setting (about a second each for notebook 06's small SqueezeNet on 2,000 images).
+
+    Example::
+
+        grid = sharing_grid(model, x_test, y_test, bits=(4, 6, 8), sparsities=(0.0, 0.5))
+    """
+    bits = tuple(_check_bits(value) for value in bits)
+    sparsities = tuple(fraction("every sparsity", value, high_open=True) for value in sparsities)
+    if not bits or not sparsities:
+        raise ValueError("bits and sparsities need at least one value each, e.g. bits=(4, 6, 8), sparsities=(0.0,).")
+    if len(images) != len(labels) or len(images) == 0:
+        raise ValueError(f"need as many labels as images, and at least one; got {len(images)} and {len(labels)}.")
+    started = time.perf_counter()
+    copy = keras.models.clone_model(model)  # every setting overwrites all of its weights (kernels and floats)
+    sizes = np.zeros((len(bits), len(sparsities)), dtype=np.int64)
+    accuracy = np.zeros((len(bits), len(sparsities)))
+    for row, width in enumerate(bits):
+        for column, sparsity in enumerate(sparsities):
+            packed = compress_model(model, bits=width, sparsity=sparsity)
+            sizes[row, column] = packed.packed_bytes()
+            accuracy[row, column] = _top1(packed.apply(copy), images, labels)
+    return SharingGrid(bits, sparsities, sizes, accuracy, -(-float32_bits(model) // 8), _top1(model, images, labels),
+                       len(images), time.perf_counter() - started)
+
+
+def plot_sharing(grid: SharingGrid, bits: int, sparsity: float) -> Any:
+    """Two panels: the accuracy grid (setting outlined) and accuracy against bytes for every setting.
+
+    Example::
+
+        figure = plot_sharing(grid, bits=6, sparsity=0.0)
+    """
+    import matplotlib.pyplot as plt
+
+    row, column = grid._index(bits, sparsity)
+    size, accuracy = grid.at(bits, sparsity)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={"width_ratios": [1, 1.3]})
+    left.imshow(grid.accuracy, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    for (i, j), value in np.ndenumerate(grid.accuracy):
+        left.text(j, i, f"{value:.0%}", ha="center", va="center", fontsize=8, color="white" if value < 0.6 else "black")
+    left.add_patch(plt.Rectangle((column - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2.5))
+    left.set(xticks=range(len(grid.sparsities)), xticklabels=[f"{s:.0%}" for s in grid.sparsities],
+             yticks=range(len(grid.bits)), yticklabels=grid.bits, xlabel="pruned", ylabel="bits per shared weight",
+             title="accuracy, no retraining")
+    for j, value in enumerate(grid.sparsities):
+        right.plot(grid.packed_bytes[:, j] / 1000, grid.accuracy[:, j], "o-", markersize=4, label=f"{value:.0%} pruned")
+    right.plot(grid.float32_bytes / 1000, grid.float32_accuracy, "ks", label="float32")
+    right.plot(size / 1000, accuracy, "r*", markersize=16, label=f"{bits} bits, {sparsity:.0%} pruned")
+    right.set(xscale="log", xlabel="KB (computed from the bits)", ylabel="accuracy", ylim=(0, 1),
+              title=f"{bits} bits, {sparsity:.0%} pruned: {size:,} B ({grid.float32_bytes / size:.1f}x smaller), "
+                    f"{accuracy:.1%} (float32 {grid.float32_accuracy:.1%})")
+    right.title.set_fontsize(9)
+    right.legend(fontsize=7, loc="lower right")
+    right.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def sharing_widget(grid: SharingGrid, bits: int | None = None, sparsity: float | None = None) -> Any:
+    """Two sliders, bits per shared weight and pruned fraction, redrawing :func:`plot_sharing` from ``grid``.
+
+    Nothing is compressed on a redraw (the grid holds every setting), so it only draws: well under a second.
+    Starts at ``bits`` and ``sparsity`` (default: the grid's largest bit width, no pruning). Show it with
+    :func:`workshop_utils.display.show_widget` and ``plot_sharing(grid, ...)`` of the same setting.
+
+    Example::
+
+        show_widget(sharing_widget(grid, 6, 0.0), plot_sharing(grid, 6, 0.0))
+    """
+    import ipywidgets as widgets
+
+    from workshop_utils.display import figure_png
+
+    bits = max(grid.bits) if bits is None else bits
+    sparsity = min(grid.sparsities) if sparsity is None else sparsity
+    grid._index(bits, sparsity)
+    bits_slider = widgets.SelectionSlider(options=list(grid.bits), value=bits, description="bits",
+                                          continuous_update=False)
+    sparsity_slider = widgets.SelectionSlider(options=[(f"{s:.0%}", s) for s in grid.sparsities],
+                                              value=grid.sparsities[grid._index(bits, sparsity)[1]],
+                                              description="pruned", continuous_update=False)
+    picture = widgets.Image(format="png")
+
+    def redraw(change: Any = None) -> None:
+        picture.value = figure_png(plot_sharing(grid, bits_slider.value, sparsity_slider.value))
+
+    for slider in (bits_slider, sparsity_slider):
+        slider.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([bits_slider, sparsity_slider]), picture])
