@@ -25,13 +25,18 @@ import keras
 import numpy as np
 
 from workshop_utils import flops
-from workshop_utils.architectures.densenet import densenet121, small_densenet
-from workshop_utils.architectures.resnet import resnet, small_resnet
+from workshop_utils.architectures.densenet import densenet, densenet121
+from workshop_utils.architectures.resnet import resnet
 from workshop_utils.memory import activation_memory, format_bytes, training_memory_per_image
 
 REPEATS = 5
 STEPS_PER_REPEAT = 4
 BATCH = 128
+
+
+def small_densenet(memory_efficient: bool = False) -> keras.Model:
+    """Notebook 08's small DenseNet-BC: blocks of 2, 4, 6 layers, k = 16, the CIFAR stem (180,426 parameters)."""
+    return densenet((2, 4, 6), growth_rate=16, stem="cifar", memory_efficient=memory_efficient)
 
 
 def memory_rows(models: dict[str, keras.Model], batch_sizes: tuple[int, int]) -> None:
@@ -93,7 +98,7 @@ def main() -> None:
     if "--quick" not in sys.argv:
         print("\n1. ImageNet models at 224x224")
         memory_rows({"DenseNet-121": densenet121(), "ResNet-50": resnet(50)}, (2, 8))
-    small = {"small DenseNet": small_densenet(), "small ResNet": small_resnet()}
+    small = {"small DenseNet": small_densenet(), "small ResNet": resnet(14, stem="cifar")}
     print("\n2. Notebook 08's 32x32 nets")
     memory_rows(small, (32, 128))
     costs = {name: flops.profile(model) for name, model in small.items()}

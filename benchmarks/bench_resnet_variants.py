@@ -1,8 +1,8 @@
 """Train every Identity Mappings variant (ResNet-20) for equal steps over several seeds; print the table.
 
 Notebook 07 trains two variants live (original, constant scaling: the ``identity_vs_scaling`` comparison). This
-script trains all ten of :data:`workshop_utils.architectures.resnet.VARIANTS` by the same protocol: the same data
-(16x16 by default, as in the notebook; ``--size 32`` for the full images), the same number of optimizer steps
+script trains all ten of :data:`workshop_utils.architectures.identity_mappings.VARIANTS` by the same protocol: the
+same data (16x16 by default, as in the notebook; ``--size 32`` for the full images), the same number of optimizer steps
 (``--epochs`` of full batches), the same batch order per seed, the workshop's short-run recipe. It prints the mean
 training loss, validation and test error over ``--seeds`` beside the paper's CIFAR-10 test error (quoted, He et al.
 2016, tables 1 and 2, ResNet-110). A workshop-size net on shapes10 for a few hundred steps is not the paper's
@@ -23,16 +23,8 @@ import statistics
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from workshop_utils import data, settings, training  # noqa: E402
+from workshop_utils.architectures.identity_mappings import PAPER_ERROR, VARIANTS, variant_resnet  # noqa: E402
 from workshop_utils.recipe import Recipe  # noqa: E402
-from workshop_utils.architectures.resnet import VARIANTS, variant_resnet  # noqa: E402
-
-#: Quoted: Identity Mappings (He et al. 2016), CIFAR-10 test error %, ResNet-110 (table 1: shortcuts; table 2: order).
-PAPER_ERROR = {
-    "original": "6.61", "constant_scaling": "12.35 (0.5/0.5)", "exclusive_gating": "8.70 (b_g=-6)",
-    "shortcut_only_gating": "6.91 (b_g=-6)", "conv_shortcut": "12.22", "dropout_shortcut": "fail",
-    "bn_after_addition": "8.17", "relu_before_addition": "7.84", "relu_only_preactivation": "6.71",
-    "full_preactivation": "6.37",
-}
 
 
 def main() -> None:

@@ -19,8 +19,10 @@ def test_parameter_counts_equal_keras_applications(name: str, keras_model) -> No
     theirs = keras_model(weights=None)
     assert ours.count_params() == theirs.count_params()
     # Same layers by name and kernel shape, not only the same total.
-    ours_kernels = {l.name: tuple(l.kernel.shape) for l in ours.layers if isinstance(l, keras.layers.Conv2D)}
-    theirs_kernels = {l.name: tuple(l.kernel.shape) for l in theirs.layers if isinstance(l, keras.layers.Conv2D)}
+    def kernels(model):
+        return {lay.name: tuple(lay.kernel.shape) for lay in model.layers if isinstance(lay, keras.layers.Conv2D)}
+
+    ours_kernels, theirs_kernels = kernels(ours), kernels(theirs)
     renamed = {n.replace("_1x1_conv", "_1_conv").replace("_3x3_conv", "_2_conv"): k for n, k in ours_kernels.items()}
     assert renamed == theirs_kernels
 
@@ -34,9 +36,9 @@ def test_dense_block_grows_channels_by_k_per_layer() -> None:
     outputs = dn.dense_block(inputs, 5, 12, name="b")
     model = keras.Model(inputs, outputs)
     assert tuple(outputs.shape[1:]) == (8, 8, 24 + 5 * 12)
-    reads = [int(l.kernel.shape[2]) for l in model.layers if l.name.endswith("_1x1_conv")]
+    reads = [int(layer.kernel.shape[2]) for layer in model.layers if layer.name.endswith("_1x1_conv")]
     assert reads == dn.block_channels(24, 5, 12) == [24, 36, 48, 60, 72]
-    assert all(int(l.kernel.shape[3]) == 48 for l in model.layers if l.name.endswith("_1x1_conv"))
+    assert all(int(layer.kernel.shape[3]) == 48 for layer in model.layers if layer.name.endswith("_1x1_conv"))
 
 
 def test_dense_block_keeps_every_earlier_feature_map_unchanged() -> None:
@@ -50,7 +52,7 @@ def test_dense_block_keeps_every_earlier_feature_map_unchanged() -> None:
 def test_without_bottleneck_the_3x3_conv_reads_the_whole_concatenation() -> None:
     inputs = keras.Input((8, 8, 16))
     model = keras.Model(inputs, dn.dense_block(inputs, 3, 8, bottleneck=False, name="b"))
-    kernels = [tuple(l.kernel.shape) for l in model.layers if isinstance(l, keras.layers.Conv2D)]
+    kernels = [tuple(layer.kernel.shape) for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     assert kernels == [(3, 3, 16, 8), (3, 3, 24, 8), (3, 3, 32, 8)]
 
 
@@ -64,7 +66,7 @@ def test_transition_keeps_floor_theta_times_channels_and_halves_the_size(channel
 def test_composite_is_bn_relu_conv_without_bias() -> None:
     inputs = keras.Input((8, 8, 4))
     model = keras.Model(inputs, dn.composite(inputs, 6, 3, name="h"))
-    assert [type(l).__name__ for l in model.layers[1:]] == ["BatchNormalization", "Activation", "Conv2D"]
+    assert [type(layer).__name__ for layer in model.layers[1:]] == ["BatchNormalization", "Activation", "Conv2D"]
     assert not model.get_layer("h_conv").use_bias
 
 
@@ -79,13 +81,19 @@ def test_growth_rate_and_compression_change_the_count_as_expected() -> None:
     assert uncompressed.get_layer("bn").input.shape[-1] == 48
 
 
-def test_small_densenet_has_the_small_resnets_parameter_budget_and_trains_a_step() -> None:
-    from workshop_utils.architectures.resnet import small_resnet
+def small_densenet(**options):
+    """Notebook 08's small DenseNet-BC: blocks of 2, 4, 6 layers, k = 16, the CIFAR stem."""
+    return dn.densenet((2, 4, 6), growth_rate=16, stem="cifar", name="small_densenet", **options)
 
-    model = dn.small_densenet()
-    resnet = small_resnet()
+
+def test_small_densenet_has_the_small_resnets_parameter_budget_and_trains_a_step() -> None:
+    from workshop_utils.architectures.resnet import resnet
+
+    model = small_densenet()
+    resnet14 = resnet(14, stem="cifar")
     assert model.input.shape[1:] == (32, 32, 3) and model.output.shape[-1] == 10
-    assert abs(model.count_params() / resnet.count_params() - 1) < 0.1
+    assert (model.count_params(), resnet14.count_params()) == (180_426, 176_378)  # notebook 08 prints both
+    assert abs(model.count_params() / resnet14.count_params() - 1) < 0.1
     model.compile("adam", "sparse_categorical_crossentropy")
     x = np.random.default_rng(0).random((4, 32, 32, 3)).astype("float32")
     loss = model.train_on_batch(x, np.arange(4))
@@ -93,29 +101,64 @@ def test_small_densenet_has_the_small_resnets_parameter_budget_and_trains_a_step
 
 
 def test_layer_names_follow_keras_applications() -> None:
-    model = dn.densenet121()
-    for name in ("conv1_conv", "conv2_block1_concat", "conv2_block6_concat", "pool2_conv", "pool2_pool",
-                 "conv5_block16_concat", "avg_pool", "predictions"):
-        model.get_layer(name)
+    """Layer for layer, in order, Keras' names, except that the dense layer's two convs are named by their kernel
+    (``_1x1_`` / ``_3x3_``, where Keras numbers them ``_0_`` BN-ReLU, ``_1_`` conv-BN-ReLU, ``_2_`` conv) and the
+    input and padding layers, which Keras leaves auto-named."""
+    keras_names = {"_1x1_bn": "_0_bn", "_1x1_relu": "_0_relu", "_1x1_conv": "_1_conv", "_3x3_bn": "_1_bn",
+                   "_3x3_relu": "_1_relu", "_3x3_conv": "_2_conv"}
+
+    def as_keras(name: str) -> str:
+        for ours, theirs in keras_names.items():
+            name = name.replace(ours, theirs)
+        return name
+
+    ours = [(as_keras(layer.name), type(layer).__name__) for layer in dn.densenet121().layers]
+    theirs = [(layer.name, type(layer).__name__) for layer in keras.applications.DenseNet121(weights=None).layers]
+    assert len(ours) == len(theirs) == 429
+    unnamed = {"input_layer", "zero_padding2d", "zero_padding2d_1"}
+    assert [o for o, t in zip(ours, theirs) if t[0] not in unnamed] == [t for t in theirs if t[0] not in unnamed]
+    assert [o[0] for o, t in zip(ours, theirs) if t[0] in unnamed] == ["image", "conv1_pad", "pool1_pad"]
 
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"blocks": ()}, "at least one dense block"),
-    ({"blocks": (6, 0)}, "positive integer"),
+    ({"blocks": (6, 0)}, "integer >= 1"),
     ({"growth_rate": 0}, "growth_rate"),
     ({"compression": 0.0}, "compression"),
     ({"compression": 1.5}, "compression"),
     ({"classes": 0}, "classes"),
     ({"input_shape": (16, 16, 3)}, ">= 32"),
+    ({"stem": "tiny"}, "stem must be one of"),
+    ({"pooling": "avg"}, "include_top=False"),
 ])
 def test_bad_hyper_parameters_raise_value_errors(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         dn.densenet(**kwargs)
 
 
-def test_small_densenet_refuses_an_input_too_small_for_its_transitions() -> None:
+def test_cifar_stem_refuses_an_input_too_small_for_its_transitions() -> None:
     with pytest.raises(ValueError, match="too small"):
-        dn.small_densenet(input_shape=(2, 2, 3), blocks=(1, 1, 1))
+        dn.densenet((1, 1, 1), stem="cifar", input_shape=(2, 2, 3))
+    assert dn.densenet((1, 1, 1), growth_rate=4, stem="cifar", input_shape=(4, 4, 3)).output_shape == (None, 10)
+
+
+def test_cifar_stem_is_one_conv_and_the_top_options_follow_keras_applications() -> None:
+    model = small_densenet()
+    assert [type(layer).__name__ for layer in model.layers[1:3]] == ["Conv2D", "BatchNormalization"]
+    assert model.get_layer("conv1_conv").kernel.shape == (3, 3, 3, 32)   # 2k filters, straight into conv2_block1
+    assert small_densenet(include_top=False).output_shape == (None, 8, 8, 48 + 6 * 16)   # 32 -> 64 -> 32 -> 96 -> 48
+    assert small_densenet(include_top=False, pooling="max").output_shape == (None, 144)
+    assert dn.densenet121(include_top=False, pooling="avg").output_shape == (None, 1024)
+    logits = small_densenet(classifier_activation=None)
+    assert logits.get_layer("predictions").activation.__name__ == "linear"
+
+
+def test_small_densenet_is_the_cifar_factory() -> None:
+    """The wrapper kept for notebooks 07/08 builds exactly what densenet(stem="cifar") builds."""
+    def signature(model):
+        return [(layer.name, [tuple(w.shape) for w in layer.weights]) for layer in model.layers]
+
+    assert signature(dn.small_densenet()) == signature(small_densenet())
 
 
 def test_quoted_errors_are_labelled_and_ordered() -> None:
@@ -127,8 +170,12 @@ def tiny_stack(connectivity: str, num_layers: int = 4) -> keras.Model:
     x = inputs = keras.Input((6, 6, 4), name="x0")
     for index in range(1, num_layers + 1):
         f = keras.layers.Conv2D(4, 3, padding="same", name=f"f{index}")(x)
-        x = {"standard": lambda: f, "ResNet": lambda: keras.layers.Add()([x, f]),
-             "DenseNet": lambda: keras.layers.Concatenate()([x, f])}[connectivity]()
+        if connectivity == "ResNet":
+            x = keras.layers.Add()([x, f])
+        elif connectivity == "DenseNet":
+            x = keras.layers.Concatenate()([x, f])
+        else:
+            x = f
     return keras.Model(inputs, x)
 
 
@@ -168,10 +215,11 @@ def _bottleneck_pair(seed: int = 0):
     gamma, beta = rng.normal(size=5).astype("float32"), rng.normal(size=5).astype("float32")
     mean, variance = rng.normal(size=5).astype("float32"), rng.uniform(0.5, 2, size=5).astype("float32")
     kernel = rng.normal(size=(1, 1, 5, 4)).astype("float32")
-    recomputed.gamma.assign(gamma); recomputed.beta.assign(beta)
-    recomputed.moving_mean.assign(mean); recomputed.moving_variance.assign(variance)
-    recomputed.conv.kernel.assign(kernel)
-    norm.set_weights([gamma, beta, mean, variance]); conv.set_weights([kernel])
+    for variable, value in ((recomputed.gamma, gamma), (recomputed.beta, beta), (recomputed.moving_mean, mean),
+                            (recomputed.moving_variance, variance), (recomputed.conv.kernel, kernel)):
+        variable.assign(value)
+    norm.set_weights([gamma, beta, mean, variance])
+    conv.set_weights([kernel])
     inputs = [rng.normal(size=(4, 5, 5, 3)).astype("float32"), rng.normal(size=(4, 5, 5, 2)).astype("float32")]
     return fused, plain, recomputed, inputs
 
@@ -201,7 +249,7 @@ def test_memory_efficient_densenet_is_the_same_network():
     import warnings
 
     from workshop_utils import flops
-    from workshop_utils.architectures.densenet import densenet121, small_densenet
+    from workshop_utils.architectures.densenet import densenet121
 
     plain, efficient = small_densenet(), small_densenet(memory_efficient=True)
     assert plain.count_params() == efficient.count_params() == 180_426

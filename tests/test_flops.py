@@ -634,3 +634,64 @@ def test_a_users_layer_named_like_an_application_layer_still_warns() -> None:
 
     with pytest.warns(UncountedLayerWarning, match="LayerScale"):
         profile(one_layer((4, 4, 8), LayerScale()))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The rules own the library layers' costs: models never import the counter
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_importing_the_architectures_does_not_import_the_counter() -> None:
+    """A model definition must not load the cost counter (the rules know the layers, not the reverse)."""
+    import pkgutil
+    import subprocess
+    import sys
+
+    import workshop_utils.architectures as architectures
+
+    modules = [f"workshop_utils.architectures.{info.name}" for info in pkgutil.iter_modules(architectures.__path__)]
+    modules += ["workshop_utils.grouped_conv", "workshop_utils.neural_ode"]
+    assert "workshop_utils.architectures.resnet" in modules and len(modules) >= 14
+    script = (f"import sys\nfor name in {modules!r}:\n    __import__(name)\n"
+              "print(sorted(m for m in sys.modules if m.startswith('workshop_utils.flops')))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                            env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_library_layer_costs_name_real_layer_classes() -> None:
+    import importlib
+
+    for path in flops.LIBRARY_LAYER_COSTS:
+        module, _, name = path.rpartition(".")
+        assert issubclass(getattr(importlib.import_module(module), name), keras.layers.Layer), path
+
+
+def test_library_layers_are_counted_without_warnings_and_with_their_rules() -> None:
+    from workshop_utils.architectures.resnet import IdentityPadShortcut
+    from workshop_utils.architectures.shufflenet import ChannelShuffle
+    from workshop_utils.grouped_conv import ChannelSplit
+
+    inputs = keras.Input((8, 8, 6))
+    shuffled = ChannelShuffle(3, name="shuffle")(inputs)
+    padded = IdentityPadShortcut(12, stride=2, name="pad")(shuffled)
+    pieces = ChannelSplit(2, name="split")(padded)
+    model = keras.Model(inputs, layers.Concatenate(name="join")(list(pieces)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UncountedLayerWarning)
+        cost = profile(model)
+    assert [cost.layer(name).macs for name in ("shuffle", "pad", "split")] == [0, 0, 0]
+
+    class Subclassed(IdentityPadShortcut):  # the rule is found through the class's bases
+        pass
+
+    padded = Subclassed(12, stride=2, name="sub")(inputs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UncountedLayerWarning)
+        assert profile(keras.Model(inputs, padded)).macs == 0
+    flops.register_cost(Subclassed, lambda layer, ins, outs: 7)   # a user's registration comes first
+    try:
+        assert profile(keras.Model(inputs, padded)).layer("sub").macs == 7
+    finally:
+        flops.unregister_cost(Subclassed)

@@ -290,18 +290,16 @@ def cifar_resnet(depth: int, shortcut: str) -> Builder:
         cifar_resnet(20, "identity_pad")((16, 16, 3), 10).count_params()   # 271,098
     """
     def build(input_shape: tuple[int, int, int], classes: int) -> keras.Model:
-        from workshop_utils.architectures.resnet import small_resnet
+        from workshop_utils.architectures.resnet import resnet
 
-        n = (depth - 2) // 6
-        return small_resnet(input_shape, classes, blocks_per_stage=(n, n, n), shortcut=shortcut,
-                            name=f"{'plain' if shortcut == 'none' else 'resnet'}{depth}")
+        return resnet(depth, stem="cifar", input_shape=input_shape, classes=classes, shortcut=shortcut)
 
     return build
 
 
 def _variant(variant: str) -> Builder:
     def build(input_shape: tuple[int, int, int], classes: int) -> keras.Model:
-        from workshop_utils.architectures.resnet import variant_resnet
+        from workshop_utils.architectures.identity_mappings import variant_resnet
 
         return variant_resnet(variant, input_shape, classes, blocks_per_stage=(3, 3, 3))
 
@@ -309,15 +307,16 @@ def _variant(variant: str) -> Builder:
 
 
 def _small_densenet(input_shape: tuple[int, int, int], classes: int) -> keras.Model:
-    from workshop_utils.architectures.densenet import small_densenet
+    from workshop_utils.architectures.densenet import densenet
 
-    return small_densenet(input_shape, classes, name="small_densenet")
+    return densenet((2, 4, 6), growth_rate=16, stem="cifar", input_shape=input_shape, classes=classes,
+                    name="small_densenet")
 
 
 def _small_resnet(input_shape: tuple[int, int, int], classes: int) -> keras.Model:
-    from workshop_utils.architectures.resnet import small_resnet
+    from workshop_utils.architectures.resnet import resnet
 
-    return small_resnet(input_shape, classes, name="small_resnet")
+    return resnet(14, stem="cifar", input_shape=input_shape, classes=classes, name="small_resnet")
 
 
 EXPERIMENTS: dict[str, Experiment] = {}

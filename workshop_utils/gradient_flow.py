@@ -126,10 +126,11 @@ def depth_sweep(
 ) -> dict[int, dict[str, list[tuple[str, float]]]]:
     """Per-layer ``||dL/dW||`` at initialisation of a plain CIFAR net and its residual twin, at each depth.
 
-    Both nets are :func:`workshop_utils.architectures.resnet.small_resnet` (16-32-64 filters, ``n`` basic blocks per
-    stage, depth ``6n + 2``), built right after ``keras.utils.set_random_seed(seed)``: ``"none"`` (plain) and
-    ``"identity_pad"`` (the paper's option A, same parameters), as notebook 07's section 1 builds them. One
-    gradient per net on ``images`` (scaled to [0, 1]) and ``labels``.
+    Both nets are ``resnet(depth, stem="cifar")`` (:func:`workshop_utils.architectures.resnet.resnet`: 16-32-64
+    filters, ``n`` basic blocks per stage, depth ``6n + 2``), built right after
+    ``keras.utils.set_random_seed(seed)``: ``"none"`` (plain) and ``"identity_pad"`` (the paper's option A, same
+    parameters), as notebook 07's section 1 builds them. One gradient per net on ``images`` (scaled to [0, 1]) and
+    ``labels``.
 
     Returns:
         ``{depth: {"plain{depth}": rows, "resnet{depth}": rows}}``, rows as :func:`kernel_gradient_norms` gives.
@@ -138,7 +139,7 @@ def depth_sweep(
 
         sweep = depth_sweep([8, 20], images[:32], labels[:32])
     """
-    from workshop_utils.architectures.resnet import small_resnet
+    from workshop_utils.architectures.resnet import resnet
 
     images = np.asarray(images, dtype="float32")
     if images.ndim != 4:
@@ -147,12 +148,10 @@ def depth_sweep(
     for depth in depths:
         if depth < 8 or (depth - 2) % 6:
             raise ValueError(f"depth must be 6n + 2 with n >= 1 (8, 14, 20, ...), got {depth}.")
-        n = (depth - 2) // 6
         pair = {}
         for kind, shortcut in (("plain", "none"), ("resnet", "identity_pad")):
             keras.utils.set_random_seed(seed)
-            model = small_resnet(images.shape[1:], classes, blocks_per_stage=(n, n, n), shortcut=shortcut,
-                                 name=f"{kind}{depth}")
+            model = resnet(depth, stem="cifar", input_shape=images.shape[1:], classes=classes, shortcut=shortcut)
             pair[f"{kind}{depth}"] = kernel_gradient_norms(model, images, labels)
             del model
         sweep[depth] = pair

@@ -212,15 +212,3 @@ def copy_split_to_grouped(convs: Sequence[layers.Conv2D], grouped: layers.Conv2D
     grouped.kernel.assign(ops.concatenate([conv.kernel for conv in convs], axis=-1))
     if grouped.bias is not None:
         grouped.bias.assign(ops.concatenate([conv.bias for conv in convs], axis=-1))
-
-
-def _register_costs() -> None:
-    """Tell the counter that ChannelSplit costs nothing (a view of its input), when the counter supports it."""
-    from workshop_utils import flops
-
-    register = getattr(flops, "register_cost", None)
-    if register is not None:
-        register(ChannelSplit, lambda layer, input_shapes, output_shapes: 0)
-
-
-_register_costs()

@@ -11,8 +11,11 @@ arguments are the paper's hyper-parameters (``blocks``, ``growth_rate`` k, ``com
   count grows k0, k0 + k, k0 + 2k, ...
 * :func:`transition` -- between blocks: a 1x1 conv that keeps ``floor(theta * channels)`` channels (the "C"),
   then 2x2 average pooling.
-* :func:`densenet` (:func:`densenet121`, :func:`densenet169`, :func:`densenet201`) at 224x224, whose parameter
-  counts equal ``keras.applications.DenseNet121/169/201(weights=None)``; :func:`small_densenet` for 32x32 data.
+* :func:`densenet` -- the network, with the ImageNet stem (``stem="imagenet"``: :func:`densenet121`,
+  :func:`densenet169`, :func:`densenet201` at 224x224, whose parameter counts equal
+  ``keras.applications.DenseNet121/169/201(weights=None)``) or the paper's CIFAR stem for 32x32 data
+  (``stem="cifar"``: one 3x3 conv; ``densenet((2, 4, 6), growth_rate=16, stem="cifar")`` is notebook 08's small
+  DenseNet).
 
 Memory-efficient DenseNets (Pleiss et al. 2017, arXiv:1707.06990): with ``memory_efficient=True`` each dense
 layer's concatenation, batch norm, ReLU and 1x1 conv become one :class:`RecomputedBottleneck`, whose forward pass
@@ -37,6 +40,9 @@ from typing import Any
 import keras
 from keras import layers, ops
 
+from workshop_utils._validate import choice, fraction, positive_int
+from workshop_utils.architectures._top import check_top, classifier_top
+
 #: Layers per dense block of the ImageNet DenseNets (the paper's table 1; growth rate 32, compression 0.5).
 DENSENET_BLOCKS: dict[str, tuple[int, ...]] = {
     "densenet121": (6, 12, 24, 16),
@@ -56,6 +62,12 @@ QUOTED_IMAGENET_ERRORS: dict[str, tuple[float, float, float, float]] = {
 BN_EPSILON = 1.001e-5
 BOTTLENECK_WIDTH = 4  # the bottleneck conv has 4k filters (section 3, "Bottleneck layers")
 
+#: The paper's two stems, with their defaults: input shape, classes, smallest input side.
+STEMS: dict[str, dict[str, Any]] = {
+    "imagenet": {"input_shape": (224, 224, 3), "classes": 1000, "min_size": 32},
+    "cifar": {"input_shape": (32, 32, 3), "classes": 10, "min_size": 1},
+}
+
 
 @keras.saving.register_keras_serializable(package="workshop_utils")
 class RecomputedBottleneck(layers.Layer):
@@ -65,6 +77,8 @@ class RecomputedBottleneck(layers.Layer):
     conv's ``filters`` channels. The concatenation and the normalised, rectified copy of it exist only inside
     ``keras.remat``: the backward pass recomputes them from the pieces, which training keeps anyway. That is the
     memory-efficient DenseNet of Pleiss et al. 2017 (shared storage for the concatenation, BN-ReLU recomputed).
+
+    The cost counter's rules (:mod:`workshop_utils.flops.rules`) count its 1x1 conv's multiply-adds.
 
     The batch statistics are taken outside the recomputed function (per channel, piece by piece, so without
     concatenating), and the moving averages are updated there, once per step: a recomputation must not touch
@@ -78,7 +92,7 @@ class RecomputedBottleneck(layers.Layer):
 
     def __init__(self, filters: int, epsilon: float = 1e-3, momentum: float = 0.99, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.filters = _check_positive_int("filters", filters)
+        self.filters = positive_int("filters", filters)
         self.epsilon, self.momentum = float(epsilon), float(momentum)
         self.conv = layers.Conv2D(self.filters, 1, use_bias=False, name="conv")
 
@@ -121,30 +135,6 @@ class RecomputedBottleneck(layers.Layer):
         return {**super().get_config(), "filters": self.filters, "epsilon": self.epsilon, "momentum": self.momentum}
 
 
-def _register_costs() -> None:
-    """The counter's rule for :class:`RecomputedBottleneck`: its 1x1 conv's multiply-adds (BN, ReLU: none)."""
-    from workshop_utils import flops
-
-    def bottleneck_macs(layer: Any, input_shapes: Any, output_shapes: Any) -> int:
-        height, width = output_shapes[0][0], output_shapes[0][1]
-        return int(height * width * sum(int(shape[-1]) for shape in input_shapes) * layer.filters)
-
-    flops.register_cost(RecomputedBottleneck, bottleneck_macs)
-
-
-def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return value
-
-
-def _check_compression(compression: Any) -> float:
-    if isinstance(compression, bool) or not isinstance(compression, (int, float)) or not 0 < compression <= 1:
-        raise ValueError(f"compression (theta) must be in (0, 1]: 1 keeps every channel, 0.5 is DenseNet-BC; "
-                         f"got {compression!r}.")
-    return float(compression)
-
-
 def composite(x: Any, filters: int, kernel_size: int, name: str) -> Any:
     """The composite function H of the paper: BatchNorm -> ReLU -> Conv ('same' padding, no bias).
 
@@ -171,7 +161,7 @@ def bottleneck_layer(x: Any, growth_rate: int, bottleneck: bool = True, name: st
 
         new_features = bottleneck_layer(x, 32, name="conv2_block1")   # (..., 32)
     """
-    _check_positive_int("growth_rate", growth_rate)
+    positive_int("growth_rate", growth_rate)
     if bottleneck:
         x = composite(x, BOTTLENECK_WIDTH * growth_rate, 1, name=f"{name}_1x1")
     return composite(x, growth_rate, 3, name=f"{name}_3x3")
@@ -190,7 +180,7 @@ def dense_block(x: Any, num_layers: int, growth_rate: int, bottleneck: bool = Tr
 
         x = dense_block(x, 6, 32, name="conv2")   # 64 -> 64 + 6 * 32 = 256 channels
     """
-    _check_positive_int("num_layers", num_layers)
+    positive_int("num_layers", num_layers)
     if memory_efficient:
         if not bottleneck:
             raise ValueError("memory_efficient=True recomputes the bottleneck's input half: it needs bottleneck=True.")
@@ -216,10 +206,32 @@ def transition(x: Any, compression: float = 0.5, name: str = "transition") -> An
 
         x = transition(x, 0.5, name="pool2")   # 56x56x256 -> 28x28x128
     """
-    theta = _check_compression(compression)
+    theta = fraction("compression (theta)", compression, low_open=True)
     channels = int(x.shape[-1])
     x = composite(x, max(1, int(channels * theta)), 1, name=name)
     return layers.AveragePooling2D(2, strides=2, name=f"{name}_pool")(x)
+
+
+def stem_block(x: Any, stem: str = "imagenet", filters: int = 64) -> Any:
+    """The layers before the first dense block, named as in keras.applications.
+
+    ``"imagenet"``: 7x7/2 conv, BN, ReLU, 3x3/2 max pool (``conv1_*``, ``pool1``). ``"cifar"``: one 3x3 conv
+    (``conv1_conv``), whose output goes straight into the first dense layer's BN-ReLU (section 3, "Implementation
+    details").
+
+    Example::
+
+        x = stem_block(inputs, "cifar", 32)   # 32x32x3 -> 32x32x32
+    """
+    choice("stem", stem, tuple(STEMS))
+    if stem == "cifar":
+        return layers.Conv2D(filters, 3, padding="same", use_bias=False, name="conv1_conv")(x)
+    x = layers.ZeroPadding2D(3, name="conv1_pad")(x)
+    x = layers.Conv2D(filters, 7, strides=2, use_bias=False, name="conv1_conv")(x)
+    x = layers.BatchNormalization(axis=-1, epsilon=BN_EPSILON, name="conv1_bn")(x)
+    x = layers.Activation("relu", name="conv1_relu")(x)
+    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
+    return layers.MaxPooling2D(3, strides=2, name="pool1")(x)
 
 
 def densenet(
@@ -227,91 +239,105 @@ def densenet(
     growth_rate: int = 32,
     compression: float = 0.5,
     bottleneck: bool = True,
-    input_shape: tuple[int, int, int] = (224, 224, 3),
-    classes: int = 1000,
+    *,
+    stem: str = "imagenet",
     stem_filters: int | None = None,
-    name: str = "densenet",
+    input_shape: tuple[int, int, int] | None = None,
+    classes: int | None = None,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: str | None = "softmax",
     memory_efficient: bool = False,
+    name: str = "densenet",
 ) -> keras.Model:
-    """The ImageNet DenseNet(-BC) of the paper's table 1: a 7x7/2 conv stem with 3x3/2 max pool, dense blocks
-    with transitions between them, then BN-ReLU, global average pooling and a softmax layer.
+    """A DenseNet(-BC): the ``stem`` (:func:`stem_block`), dense blocks with transitions between them, BN-ReLU,
+    then the top.
 
     Args:
-        blocks: layers per dense block, e.g. (6, 12, 24, 16) for DenseNet-121 (see :data:`DENSENET_BLOCKS`).
+        blocks: layers per dense block, e.g. (6, 12, 24, 16) for DenseNet-121 (see :data:`DENSENET_BLOCKS`); each
+            transition halves the resolution.
         growth_rate: k, the channels each layer adds (32 for the ImageNet models).
         compression: theta in (0, 1], the fraction of channels each transition keeps (0.5 for DenseNet-BC).
         bottleneck: put a 1x1 conv to 4k channels before each 3x3 conv (DenseNet-B).
-        input_shape: height, width, channels (at least 32x32).
-        classes: size of the softmax output.
+        stem: ``"imagenet"`` (7x7/2 conv + 3x3/2 max pool; default input 224x224x3, 1000 classes) or ``"cifar"``
+            (one 3x3 conv; default input 32x32x3, 10 classes).
         stem_filters: channels of the first conv; ``None`` means 2k, the paper's choice (64 for k = 32).
+        input_shape: height, width, channels (default: the stem's).
+        classes: classifier outputs (default: the stem's).
+        include_top: global average pool + dense classifier; without it the final BN-ReLU's feature map.
+        pooling: without the top: ``None`` (feature map), ``"avg"`` or ``"max"``.
+        classifier_activation: the classifier's activation (``None`` for logits).
         memory_efficient: recompute each dense layer's concatenation-BN-ReLU-1x1 conv in the backward pass
             (:class:`RecomputedBottleneck`): the same network and parameters, less training memory.
+        name: model name.
 
     Example::
 
-        densenet((6, 12, 32, 32), name="densenet169").count_params()   # 14,307,880
+        densenet((6, 12, 32, 32), name="densenet169").count_params()     # 14,307,880
+        densenet((2, 4, 6), growth_rate=16, stem="cifar")                 # 180,426 parameters, for 32x32 images
     """
+    choice("stem", stem, tuple(STEMS))
     blocks = tuple(blocks)
     if not blocks:
         raise ValueError("blocks needs at least one dense block, e.g. (6, 12, 24, 16) for DenseNet-121.")
     for count in blocks:
-        _check_positive_int("every entry of blocks", count)
-    _check_positive_int("growth_rate", growth_rate)
-    _check_compression(compression)
-    _check_positive_int("classes", classes)
-    if len(input_shape) != 3 or min(input_shape[:2]) < 32:
-        raise ValueError(f"input_shape must be (height, width, channels) with height and width >= 32, "
-                         f"got {input_shape}.")
-    stem_filters = 2 * growth_rate if stem_filters is None else _check_positive_int("stem_filters", stem_filters)
+        positive_int("every entry of blocks", count)
+    positive_int("growth_rate", growth_rate)
+    fraction("compression (theta: 1 keeps every channel, 0.5 is DenseNet-BC)", compression, low_open=True)
+    classes = check_top(include_top, pooling, STEMS[stem]["classes"] if classes is None else classes)
+    input_shape = STEMS[stem]["input_shape"] if input_shape is None else tuple(input_shape)
+    smallest = max(STEMS[stem]["min_size"], 2 ** (len(blocks) - 1))
+    if len(input_shape) != 3 or min(input_shape[:2]) < smallest:
+        raise ValueError(f"input_shape {input_shape} is too small: (height, width, channels) with height and width "
+                         f">= {smallest} for the {stem} stem and {len(blocks)} blocks (each transition halves them).")
+    stem_filters = 2 * growth_rate if stem_filters is None else positive_int("stem_filters", stem_filters)
 
     inputs = keras.Input(input_shape, name="image")
-    x = layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
-    x = layers.Conv2D(stem_filters, 7, strides=2, use_bias=False, name="conv1_conv")(x)
-    x = layers.BatchNormalization(axis=-1, epsilon=BN_EPSILON, name="conv1_bn")(x)
-    x = layers.Activation("relu", name="conv1_relu")(x)
-    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
-    x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+    x = stem_block(inputs, stem, stem_filters)
     for index, count in enumerate(blocks):
         x = dense_block(x, count, growth_rate, bottleneck, name=f"conv{index + 2}", memory_efficient=memory_efficient)
         if index < len(blocks) - 1:
             x = transition(x, compression, name=f"pool{index + 2}")
     x = layers.BatchNormalization(axis=-1, epsilon=BN_EPSILON, name="bn")(x)
     x = layers.Activation("relu", name="relu")(x)
-    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, outputs, name=name)
+    x = classifier_top(x, include_top, pooling, classes, classifier_activation)
+    return keras.Model(inputs, x, name=name)
 
 
-def densenet121(input_shape: tuple[int, int, int] = (224, 224, 3), classes: int = 1000,
-                memory_efficient: bool = False) -> keras.Model:
+def densenet121(input_shape: tuple[int, int, int] = (224, 224, 3), classes: int = 1000, **options: Any) -> keras.Model:
     """DenseNet-121 (k = 32, theta = 0.5, blocks 6-12-24-16): 8,062,504 parameters at 1000 classes.
+
+    ``options``: keyword arguments of :func:`densenet` (``include_top``, ``pooling``, ``classifier_activation``,
+    ``memory_efficient``).
 
     Example::
 
         model = densenet121()
     """
     return densenet(DENSENET_BLOCKS["densenet121"], input_shape=input_shape, classes=classes, name="densenet121",
-                    memory_efficient=memory_efficient)
+                    **options)
 
 
-def densenet169(input_shape: tuple[int, int, int] = (224, 224, 3), classes: int = 1000) -> keras.Model:
-    """DenseNet-169 (k = 32, theta = 0.5, blocks 6-12-32-32).
+def densenet169(input_shape: tuple[int, int, int] = (224, 224, 3), classes: int = 1000, **options: Any) -> keras.Model:
+    """DenseNet-169 (k = 32, theta = 0.5, blocks 6-12-32-32); ``options`` as :func:`densenet121`.
 
     Example::
 
         model = densenet169()
     """
-    return densenet(DENSENET_BLOCKS["densenet169"], input_shape=input_shape, classes=classes, name="densenet169")
+    return densenet(DENSENET_BLOCKS["densenet169"], input_shape=input_shape, classes=classes, name="densenet169",
+                    **options)
 
 
-def densenet201(input_shape: tuple[int, int, int] = (224, 224, 3), classes: int = 1000) -> keras.Model:
-    """DenseNet-201 (k = 32, theta = 0.5, blocks 6-12-48-32).
+def densenet201(input_shape: tuple[int, int, int] = (224, 224, 3), classes: int = 1000, **options: Any) -> keras.Model:
+    """DenseNet-201 (k = 32, theta = 0.5, blocks 6-12-48-32); ``options`` as :func:`densenet121`.
 
     Example::
 
         model = densenet201()
     """
-    return densenet(DENSENET_BLOCKS["densenet201"], input_shape=input_shape, classes=classes, name="densenet201")
+    return densenet(DENSENET_BLOCKS["densenet201"], input_shape=input_shape, classes=classes, name="densenet201",
+                    **options)
 
 
 def small_densenet(
@@ -325,55 +351,18 @@ def small_densenet(
     name: str = "small_densenet",
     memory_efficient: bool = False,
 ) -> keras.Model:
-    """A DenseNet-BC for 32x32 images, laid out like the paper's CIFAR networks: a 3x3 conv stem with 2k filters,
-    dense blocks at 32x32, 16x16 and 8x8 with transitions between them, BN-ReLU, global average pool, softmax.
-
-    The defaults (blocks of 2, 4 and 6 layers, k = 16: 180K parameters) hold about the parameters of notebook
-    07's small ResNet (stage widths 16-32-64, two basic blocks per stage: 176K). Like the ImageNet DenseNets,
-    the later blocks are the longer ones: layers at 8x8 cost 16x fewer multiply-adds than at 32x32.
-
-    Args:
-        input_shape: height, width, channels.
-        classes: size of the softmax output.
-        blocks: layers per dense block; one entry per resolution, halved by each transition.
-        growth_rate: k.
-        compression: theta in (0, 1].
-        bottleneck: use the 1x1 bottleneck (DenseNet-BC) or a single 3x3 conv per layer.
-        stem_filters: channels of the stem conv (``None``: 2k).
-        memory_efficient: gradient checkpointing of each layer's concatenation-BN-ReLU-1x1 conv
-            (:class:`RecomputedBottleneck`); same parameters.
+    """``densenet(blocks, growth_rate, stem="cifar", ...)`` with notebook 08's defaults: to be removed once
+    notebooks 07/08 call ``densenet(stem=...)`` (``small_densenet()`` is
+    ``densenet((2, 4, 6), growth_rate=16, stem="cifar", name="small_densenet")``).
 
     Example::
 
-        model = small_densenet()   # 32x32x3 -> 10 classes
+        model = small_densenet()   # 32x32x3 -> 10 classes, 180,426 parameters
     """
-    blocks = tuple(blocks)
-    if not blocks:
-        raise ValueError("blocks needs at least one dense block, e.g. (4, 4, 4).")
-    for count in blocks:
-        _check_positive_int("every entry of blocks", count)
-    _check_positive_int("growth_rate", growth_rate)
-    _check_compression(compression)
-    _check_positive_int("classes", classes)
-    if len(input_shape) != 3 or min(input_shape[:2]) < 2 ** (len(blocks) - 1):
-        raise ValueError(f"input_shape {input_shape} is too small for {len(blocks)} blocks: each transition halves "
-                         "the height and width.")
-    stem_filters = 2 * growth_rate if stem_filters is None else _check_positive_int("stem_filters", stem_filters)
-
-    inputs = keras.Input(input_shape, name="image")
-    x = layers.Conv2D(stem_filters, 3, padding="same", use_bias=False, name="conv1_conv")(inputs)
-    for index, count in enumerate(blocks):
-        x = dense_block(x, count, growth_rate, bottleneck, name=f"conv{index + 2}", memory_efficient=memory_efficient)
-        if index < len(blocks) - 1:
-            x = transition(x, compression, name=f"pool{index + 2}")
-    x = layers.BatchNormalization(axis=-1, epsilon=BN_EPSILON, name="bn")(x)
-    x = layers.Activation("relu", name="relu")(x)
-    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return densenet(blocks, growth_rate, compression, bottleneck, stem="cifar", stem_filters=stem_filters,
+                    input_shape=input_shape, classes=classes, memory_efficient=memory_efficient, name=name)
 
 
-_register_costs()
 
 
 def block_channels(input_channels: int, num_layers: int, growth_rate: int) -> list[int]:
@@ -383,9 +372,9 @@ def block_channels(input_channels: int, num_layers: int, growth_rate: int) -> li
 
         block_channels(64, 6, 32)   # [64, 96, 128, 160, 192, 224]
     """
-    _check_positive_int("input_channels", input_channels)
-    _check_positive_int("num_layers", num_layers)
-    _check_positive_int("growth_rate", growth_rate)
+    positive_int("input_channels", input_channels)
+    positive_int("num_layers", num_layers)
+    positive_int("growth_rate", growth_rate)
     return [input_channels + index * growth_rate for index in range(num_layers)]
 
 

@@ -1,10 +1,17 @@
 """ResNet (He et al., "Deep Residual Learning for Image Recognition", CVPR 2016, arXiv:1512.03385) and ResNeXt.
 
 The reference copy of the networks notebook 07 builds live, written like ``keras.applications.resnet``: block
-functions (:func:`basic_block`, :func:`bottleneck_block`) composed by :func:`resnet` (the ImageNet models of the
-paper's table 1, :data:`RESNET_DEPTHS`) and :func:`small_resnet` (the CIFAR-style nets of the paper's section 4.2,
-sized for the workshop's 32x32 data). Layer names follow ``keras.applications``: ``conv2_block1_1_conv``,
-``conv2_block1_0_conv`` (the projection shortcut), ``conv2_block1_add``, ``conv2_block1_out``.
+functions (:func:`basic_block`, :func:`bottleneck_block`) composed by one factory, :func:`resnet`, whose ``stem``
+picks the paper's two layouts:
+
+* ``stem="imagenet"`` -- table 1's models (:data:`RESNET_DEPTHS`): a 7x7/2 conv and a 3x3/2 max pool, then four
+  stages of 64, 128, 256, 512 filters; ``resnet(50)``.
+* ``stem="cifar"`` -- section 4.2's CIFAR nets, sized for the workshop's 32x32 data: one 3x3 conv, then stages of
+  16, 32, 64 filters, ``depth = 6n + 2`` with ``n`` basic blocks per stage; ``resnet(20, stem="cifar")``.
+
+Layer names follow ``keras.applications``: ``conv1_conv``, ``conv2_block1_1_conv``, ``conv2_block1_0_conv`` (the
+projection shortcut), ``conv2_block1_add``, ``conv2_block1_out``, ``avg_pool``, ``predictions``. The Identity
+Mappings paper's unit orderings live in :mod:`workshop_utils.architectures.identity_mappings`.
 
 Shortcuts (the paper's section 3.3 and table 3):
 
@@ -19,7 +26,8 @@ Two ResNet details that matter for counts:
 * ``keras.applications.ResNet50`` keeps a bias in every conv, though the BN right after makes it redundant; the
   paper, the original Caffe deploy file (``bias_term: false`` on every residual-branch and shortcut conv) and
   torchvision have none. ``use_bias=True`` reproduces Keras'
-  model exactly (25,636,712 parameters); the default ``use_bias=False`` is the paper's network.
+  model exactly (25,636,712 parameters); the default ``use_bias=False`` is the paper's network, whose trainable
+  parameters are torchvision's (:data:`TORCHVISION`).
 * The original ResNet (and Keras' v1) strides in the first 1x1 of a bottleneck; torchvision's "v1.5" strides in the
   3x3 (same parameters, more multiply-adds). ``stride_on`` picks.
 
@@ -29,9 +37,9 @@ addition; ``resnet(50, se_ratio=16)`` is SE-ResNet-50 (28,088,024 trainable para
 
 Example::
 
-    from workshop_utils.architectures.resnet import resnet, small_resnet
+    from workshop_utils.architectures.resnet import resnet
     resnet(50, use_bias=True).count_params()          # 25,636,712 == keras.applications.ResNet50(weights=None)
-    small_resnet(blocks_per_stage=(3, 3, 3))         # ResNet-20 for 32x32 images
+    resnet(20, stem="cifar")                          # ResNet-20 for 32x32 images, 10 classes
 """
 
 from __future__ import annotations
@@ -42,6 +50,9 @@ from typing import Any
 import keras
 from keras import layers, ops
 
+from workshop_utils._validate import choice, positive_int
+from workshop_utils.architectures._top import check_top, classifier_top
+
 #: ImageNet ResNets of the paper's table 1: depth -> (block kind, blocks per stage conv2_x ... conv5_x).
 RESNET_DEPTHS: dict[int, tuple[str, tuple[int, int, int, int]]] = {
     18: ("basic", (2, 2, 2, 2)),
@@ -51,23 +62,24 @@ RESNET_DEPTHS: dict[int, tuple[str, tuple[int, int, int, int]]] = {
     152: ("bottleneck", (3, 8, 36, 3)),
 }
 
+#: Trainable parameters of torchvision's ResNet-18/34/50, **quoted** from its weights' metadata (``num_params``);
+#: they leave out BN's moving statistics, which Keras' ``count_params()`` includes.
+TORCHVISION: dict[int, int] = {18: 11_689_512, 34: 21_797_672, 50: 25_557_032}
+
 #: Shortcut kinds a block accepts (see the module docstring).
 SHORTCUTS: tuple[str, ...] = ("projection", "identity_pad", "all_projection", "none")
 BLOCKS: tuple[str, ...] = ("basic", "bottleneck")
 STRIDE_ON: tuple[str, ...] = ("1x1", "3x3")
 
+#: The two stems of the paper, with their defaults: input shape, classes, first stage width, default depth.
+STEMS: dict[str, dict[str, Any]] = {
+    "imagenet": {"input_shape": (224, 224, 3), "classes": 1000, "width": 64, "depth": 50},
+    "cifar": {"input_shape": (32, 32, 3), "classes": 10, "width": 16, "depth": 20},
+}
+IMAGENET_STEM_FILTERS = 64  # the 7x7 conv's filters (ResNeXt keeps them though its stages are wider)
+
 #: ``keras.applications.resnet`` uses this BN epsilon; kept so weights could be copied across.
 BN_EPSILON = 1.001e-5
-
-
-def _check_choice(what: str, value: Any, allowed: Sequence[Any]) -> None:
-    if value not in allowed:
-        raise ValueError(f"{what} must be one of {', '.join(repr(a) for a in allowed)}; got {value!r}.")
-
-
-def _check_positive(what: str, value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
 
 
 @keras.saving.register_keras_serializable(package="workshop_utils")
@@ -75,6 +87,7 @@ class IdentityPadShortcut(layers.Layer):
     """Option A shortcut: keep every ``stride``-th pixel and append zero channels up to ``filters``. No weights.
 
     The paper's CIFAR nets (section 4.2) use it, so a ResNet has exactly as many parameters as its plain twin.
+    It costs no multiply-adds; the cost counter's rules (:mod:`workshop_utils.flops.rules`) know it.
 
     Example::
 
@@ -83,10 +96,8 @@ class IdentityPadShortcut(layers.Layer):
 
     def __init__(self, filters: int, stride: int = 1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        _check_positive("filters", filters)
-        _check_positive("stride", stride)
-        self.filters = filters
-        self.stride = stride
+        self.filters = positive_int("filters", filters)
+        self.stride = positive_int("stride", stride)
 
     def call(self, inputs: Any) -> Any:
         x = inputs[:, :: self.stride, :: self.stride, :] if self.stride > 1 else inputs
@@ -107,18 +118,6 @@ class IdentityPadShortcut(layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "filters": self.filters, "stride": self.stride}
-
-
-def _register_costs() -> None:
-    """Tell the cost counter that :class:`IdentityPadShortcut` does no multiply-adds (it only moves data)."""
-    from workshop_utils import flops
-
-    register = getattr(flops, "register_cost", None)
-    if register is not None:
-        register(IdentityPadShortcut, lambda layer, input_shapes, output_shapes: 0)
-
-
-_register_costs()
 
 
 def _conv_bn(
@@ -157,7 +156,7 @@ def squeeze_excitation(x: Any, ratio: int = 16, name: str = "se") -> Any:
         y = squeeze_excitation(y, ratio=16, name="conv2_block1")   # same shape, channels re-weighted
     """
     channels = int(x.shape[-1])
-    _check_positive("ratio", ratio)
+    positive_int("ratio", ratio)
     if channels // ratio < 1:
         raise ValueError(f"ratio={ratio} leaves no hidden unit for {channels} channels; use a ratio <= {channels}.")
     gates = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_squeeze")(x)
@@ -168,7 +167,7 @@ def squeeze_excitation(x: Any, ratio: int = 16, name: str = "se") -> Any:
 
 def _shortcut(x: Any, filters: int, stride: int, shortcut: str, use_bias: bool, name: str) -> Any | None:
     """The shortcut branch of a block (``None`` for a plain block). Option B projects only on a shape change."""
-    _check_choice("shortcut", shortcut, SHORTCUTS)
+    choice("shortcut", shortcut, SHORTCUTS)
     if shortcut == "none":
         return None
     changes_shape = stride != 1 or x.shape[-1] != filters
@@ -204,8 +203,8 @@ def basic_block(
 
         x = basic_block(x, 128, stride=2, name="conv3_block1")   # 56x56x64 -> 28x28x128, projection shortcut
     """
-    _check_positive("filters", filters)
-    _check_positive("stride", stride)
+    positive_int("filters", filters)
+    positive_int("stride", stride)
     residual = _shortcut(x, filters, stride, shortcut, use_bias, name)
     x = _conv_bn(x, filters, 3, stride, use_bias, name=f"{name}_1")
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
@@ -251,11 +250,9 @@ def bottleneck_block(
 
         x = bottleneck_block(x, 64, name="conv2_block1")    # 56x56x64 -> 56x56x256
     """
-    _check_positive("filters", filters)
-    _check_positive("stride", stride)
-    _check_positive("expansion", expansion)
-    _check_positive("groups", groups)
-    _check_choice("stride_on", stride_on, STRIDE_ON)
+    for what, value in (("filters", filters), ("stride", stride), ("expansion", expansion), ("groups", groups)):
+        positive_int(what, value)
+    choice("stride_on", stride_on, STRIDE_ON)
     if filters % groups:
         raise ValueError(f"groups={groups} must divide filters={filters} (each group gets filters/groups channels).")
     residual = _shortcut(x, filters * expansion, stride, shortcut, use_bias, name)
@@ -280,83 +277,133 @@ def _stage(x: Any, block: str, filters: int, blocks: int, stride: int, stage: in
     return x
 
 
+def stem_block(x: Any, stem: str = "imagenet", filters: int = IMAGENET_STEM_FILTERS, use_bias: bool = False) -> Any:
+    """The layers before the first stage, named ``conv1_*`` (and ``pool1_*``) as in keras.applications.
+
+    ``"imagenet"``: 7x7/2 conv, BN, ReLU, 3x3/2 max pool (a quarter of the resolution in each direction is left
+    after these two layers). ``"cifar"``: 3x3 conv ('same', stride 1), BN, ReLU (full resolution).
+
+    Example::
+
+        x = stem_block(inputs, "cifar", 16)   # 32x32x3 -> 32x32x16
+    """
+    choice("stem", stem, tuple(STEMS))
+    if stem == "cifar":
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=use_bias, name="conv1_conv")(x)
+        x = layers.BatchNormalization(epsilon=BN_EPSILON, name="conv1_bn")(x)
+        return layers.Activation("relu", name="conv1_relu")(x)
+    x = layers.ZeroPadding2D(3, name="conv1_pad")(x)
+    x = layers.Conv2D(filters, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, name="conv1_bn")(x)
+    x = layers.Activation("relu", name="conv1_relu")(x)
+    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
+    return layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+
+
+def _layout(depth: int | None, blocks: Sequence[int] | None, block: str | None, stem: str) -> tuple[str, tuple]:
+    """(block kind, blocks per stage) from ``depth`` (the stem's table) or from ``blocks`` and ``block``."""
+    if blocks is not None:
+        if depth is not None:
+            raise ValueError(f"give depth (the paper's layout) or blocks (your own), not both; got depth={depth!r} "
+                             f"and blocks={tuple(blocks)!r}.")
+        blocks = tuple(positive_int("each entry of blocks", count) for count in blocks)
+        if not blocks:
+            raise ValueError("blocks needs at least one stage, e.g. (2, 2, 2).")
+        return choice("block", "basic" if block is None else block, BLOCKS), blocks
+    if block is not None:
+        raise ValueError(f"block={block!r} goes with blocks=: a depth fixes the block kind (pass blocks= instead).")
+    depth = STEMS[stem]["depth"] if depth is None else depth
+    if stem == "imagenet":
+        if depth not in RESNET_DEPTHS:
+            raise ValueError(f"depth must be one of {sorted(RESNET_DEPTHS)} with the imagenet stem (table 1), or "
+                             f"pass blocks= and block=; got {depth!r}.")
+        return RESNET_DEPTHS[depth]
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
+        raise ValueError(f"with the cifar stem depth must be 6n + 2 (8, 14, 20, 32, 44, 56, 110: n basic blocks "
+                         f"per stage), or pass blocks=; got {depth!r}.")
+    return "basic", ((depth - 2) // 6,) * 3
+
+
 def resnet(
-    depth: int | None = 50,
+    depth: int | None = None,
+    *,
     blocks: Sequence[int] | None = None,
     block: str | None = None,
-    input_shape: tuple[int, int, int] = (224, 224, 3),
-    classes: int = 1000,
-    include_top: bool = True,
+    stem: str = "imagenet",
+    widths: Sequence[int] | None = None,
+    expansion: int | None = None,
+    groups: int = 1,
     shortcut: str = "projection",
     stride_on: str = "1x1",
     use_bias: bool = False,
-    groups: int = 1,
-    width_per_group: int | None = None,
-    name: str | None = None,
     se_ratio: int | None = None,
+    input_shape: tuple[int, int, int] | None = None,
+    classes: int | None = None,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: str | None = "softmax",
+    name: str | None = None,
 ) -> keras.Model:
-    """An ImageNet ResNet of the paper's table 1: 7x7/2 stem, 3x3/2 max pool, four stages, global average pool.
+    """A ResNet: the ``stem`` (:func:`stem_block`), stages of residual blocks, then the top.
 
     Args:
-        depth: 18, 34, 50, 101 or 152 (:data:`RESNET_DEPTHS`); ``None`` when ``blocks`` and ``block`` are given.
-        blocks: blocks per stage (conv2_x ... conv5_x), overriding ``depth``'s.
-        block: ``"basic"`` or ``"bottleneck"``, overriding ``depth``'s.
-        input_shape: height, width, channels.
-        classes: softmax outputs (with ``include_top``).
-        include_top: add the pool + dense classifier; without it the model ends at conv5_x's feature map.
+        depth: weighted layers. With ``stem="imagenet"`` one of :data:`RESNET_DEPTHS` (default 50); with
+            ``stem="cifar"`` ``6n + 2`` (default 20: three stages of ``n`` basic blocks). Not with ``blocks``.
+        blocks: your own layout instead of ``depth``: blocks per stage (each stage after the first halves the
+            resolution).
+        block: with ``blocks``: ``"basic"`` (default) or ``"bottleneck"``.
+        stem: ``"imagenet"`` (7x7/2 conv + max pool; default input 224x224x3, 1000 classes) or ``"cifar"``
+            (3x3 conv; default input 32x32x3, 10 classes).
+        widths: filters of each stage (a bottleneck's inner width); default ``64 * 2**i`` (imagenet) or
+            ``16 * 2**i`` (cifar). The cifar stem has ``widths[0]`` filters, the imagenet stem 64.
+        expansion: a bottleneck's output channels / its width (default 4; ResNeXt 2). Bottleneck only.
+        groups: groups of the bottleneck's 3x3 conv (ResNeXt's cardinality; 1 = ResNet). Bottleneck only.
         shortcut: one of :data:`SHORTCUTS` (option B by default, as in the paper's ImageNet models).
-        stride_on: bottleneck stride on the ``"1x1"`` (paper, Keras) or ``"3x3"`` (torchvision v1.5).
+        stride_on: a bottleneck's stride on the ``"1x1"`` (paper, Keras) or ``"3x3"`` (torchvision v1.5).
         use_bias: conv biases; ``True`` with depth 50 equals ``keras.applications.ResNet50(weights=None)``.
-        groups: cardinality of the bottleneck 3x3 (ResNeXt; 1 = ResNet).
-        width_per_group: ResNeXt's bottleneck width ``d``: the stage-1 3x3 has ``groups * d`` channels (doubling
-            per stage) and the block expands by 2 (the paper's 32x4d: ``groups=32, width_per_group=4``).
-        name: model name (default ``resnet{depth}``; ``se_resnet{depth}`` with ``se_ratio``).
-        se_ratio: squeeze-and-excitation in every block with this reduction ratio (Hu et al. 2018: 16);
-            ``None`` (default): the plain ResNet.
+        se_ratio: squeeze-and-excitation in every block with this reduction ratio (Hu et al. 2018: 16).
+        input_shape: height, width, channels (default: the stem's).
+        classes: classifier outputs (default: the stem's).
+        include_top: global average pool + dense classifier; without it the last stage's feature map.
+        pooling: without the top: ``None`` (feature map), ``"avg"`` or ``"max"``.
+        classifier_activation: the classifier's activation (``None`` for logits).
+        name: model name; default ``resnet{depth}``, ``plain{depth}`` without shortcuts, ``se_`` in front with SE.
 
     Example::
 
         resnet(50, use_bias=True).count_params()    # 25,636,712, as keras.applications.ResNet50(weights=None)
+        resnet(20, stem="cifar", shortcut="none")   # plain20, ResNet-20's plain twin
     """
-    if blocks is None or block is None:
-        if depth not in RESNET_DEPTHS:
-            raise ValueError(f"depth must be one of {sorted(RESNET_DEPTHS)}, or pass blocks= and block=; got {depth!r}.")
-        default_block, default_blocks = RESNET_DEPTHS[depth]
-        block = block or default_block
-        blocks = blocks or default_blocks
-    _check_choice("block", block, BLOCKS)
-    if len(blocks) != 4 or any(not isinstance(b, int) or b < 1 for b in blocks):
-        raise ValueError(f"blocks needs four positive block counts (conv2_x ... conv5_x), got {tuple(blocks)}.")
-    _check_positive("classes", classes)
-    _check_positive("groups", groups)
-    if groups > 1 and block != "bottleneck":
-        raise ValueError("groups > 1 (ResNeXt) needs block='bottleneck'.")
-    if depth is None:
-        per_block = 2 if block == "basic" else 3
-        depth = 2 + per_block * sum(blocks)
-
+    choice("stem", stem, tuple(STEMS))
+    block, blocks = _layout(depth, blocks, block, stem)
+    if widths is None:
+        widths = tuple(STEMS[stem]["width"] * 2**index for index in range(len(blocks)))
+    widths = tuple(positive_int("each stage width", width) for width in widths)
+    if len(widths) != len(blocks):
+        raise ValueError(f"widths and blocks need one entry per stage, got {widths} and {blocks}.")
+    choice("shortcut", shortcut, SHORTCUTS)
+    choice("stride_on", stride_on, STRIDE_ON)
+    groups = positive_int("groups", groups)
     block_args: dict[str, Any] = {"shortcut": shortcut, "use_bias": use_bias, "se_ratio": se_ratio}
-    widths = [64, 128, 256, 512]
     if block == "bottleneck":
-        block_args.update(groups=groups, stride_on=stride_on)
-        if width_per_group is not None:
-            _check_positive("width_per_group", width_per_group)
-            widths = [groups * width_per_group * 2**i for i in range(4)]
-            block_args["expansion"] = 2
+        block_args.update(groups=groups, stride_on=stride_on,
+                          expansion=4 if expansion is None else positive_int("expansion", expansion))
+    elif expansion is not None or groups != 1 or stride_on != "1x1":
+        raise ValueError("expansion, groups (ResNeXt) and stride_on='3x3' are the bottleneck's: pass "
+                         "block='bottleneck' with blocks=, or a depth of 50 or more.")
+    if se_ratio is not None:
+        positive_int("se_ratio", se_ratio)
+    classes = check_top(include_top, pooling, STEMS[stem]["classes"] if classes is None else classes)
+    depth = 2 + (2 if block == "basic" else 3) * sum(blocks)
 
-    inputs = keras.Input(input_shape, name="image")
-    x = layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
-    x = layers.Conv2D(64, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, name="conv1_bn")(x)
-    x = layers.Activation("relu", name="conv1_relu")(x)
-    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
-    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    for stage, (filters, count) in enumerate(zip(widths, blocks), start=2):
-        x = _stage(x, block, filters, count, stride=1 if stage == 2 else 2, stage=stage, **block_args)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, x, name=name or f"{'se_' if se_ratio is not None else ''}resnet{depth}")
+    inputs = keras.Input(STEMS[stem]["input_shape"] if input_shape is None else input_shape, name="image")
+    stem_filters = widths[0] if stem == "cifar" else IMAGENET_STEM_FILTERS
+    x = stem_block(inputs, stem, stem_filters, use_bias)
+    for index, (filters, count) in enumerate(zip(widths, blocks)):
+        x = _stage(x, block, filters, count, stride=1 if index == 0 else 2, stage=index + 2, **block_args)
+    x = classifier_top(x, include_top, pooling, classes, classifier_activation)
+    kind = "plain" if shortcut == "none" else "resnet"
+    return keras.Model(inputs, x, name=name or f"{'se_' if se_ratio is not None else ''}{kind}{depth}")
 
 
 def resnext(
@@ -366,9 +413,15 @@ def resnext(
     input_shape: tuple[int, int, int] = (224, 224, 3),
     classes: int = 1000,
     include_top: bool = True,
+    *,
+    pooling: str | None = None,
+    classifier_activation: str | None = "softmax",
     name: str | None = None,
 ) -> keras.Model:
     """ResNeXt (Xie et al. 2017, table 1): ResNet-50/101's layout with grouped 3x3 bottlenecks, stride on the 3x3.
+
+    The bottleneck width ``d = width_per_group``: the first stage's 3x3 has ``cardinality * d`` channels (doubling
+    per stage) and each block expands by 2 (the paper's 32x4d: ``cardinality=32, width_per_group=4``).
 
     Example::
 
@@ -376,8 +429,11 @@ def resnext(
     """
     if depth not in (50, 101, 152):
         raise ValueError(f"ResNeXt depth must be one of 50, 101, 152; got {depth!r}.")
-    return resnet(depth, input_shape=input_shape, classes=classes, include_top=include_top, stride_on="3x3",
-                  groups=cardinality, width_per_group=width_per_group,
+    positive_int("width_per_group", width_per_group)
+    widths = tuple(positive_int("cardinality", cardinality) * width_per_group * 2**index for index in range(4))
+    return resnet(depth, widths=widths, expansion=2, groups=cardinality, stride_on="3x3", input_shape=input_shape,
+                  classes=classes, include_top=include_top, pooling=pooling,
+                  classifier_activation=classifier_activation,
                   name=name or f"resnext{depth}_{cardinality}x{width_per_group}d")
 
 
@@ -390,185 +446,22 @@ def small_resnet(
     block: str = "basic",
     name: str | None = None,
 ) -> keras.Model:
-    """A CIFAR-style ResNet (section 4.2) for the workshop's 32x32 data: 3x3 stem, stages of blocks, pool, dense.
-
-    Depth (weighted layers) is ``2 + 2 * sum(blocks_per_stage)`` with basic blocks: ``(3, 3, 3)`` is ResNet-20,
-    ``(9, 9, 9)`` ResNet-56. ``shortcut="none"`` gives the plain twin; ``"identity_pad"`` is the paper's option A
-    (then the ResNet and its plain twin have the same parameters).
-
-    Args:
-        input_shape: height, width, channels.
-        classes: softmax outputs.
-        stage_widths: filters of each stage; every stage after the first halves the resolution.
-        blocks_per_stage: residual blocks in each stage.
-        shortcut: one of :data:`SHORTCUTS`.
-        block: ``"basic"`` or ``"bottleneck"`` (expansion 4).
-        name: model name (default ``resnet{depth}`` or ``plain{depth}``).
+    """``resnet(blocks=blocks_per_stage, stem="cifar", ...)``: to be removed once notebooks 07/08 call
+    ``resnet(stem=...)`` (``small_resnet()`` is ``resnet(14, stem="cifar")``).
 
     Example::
 
-        model = small_resnet()        # ResNet-14 for 32x32x3, 10 classes, ~0.18M parameters
+        small_resnet(blocks_per_stage=(3, 3, 3))   # == resnet(20, stem="cifar")
     """
-    if len(stage_widths) != len(blocks_per_stage) or not stage_widths:
-        raise ValueError(f"stage_widths and blocks_per_stage need one entry per stage, got {tuple(stage_widths)} "
-                         f"and {tuple(blocks_per_stage)}.")
-    for width in stage_widths:
-        _check_positive("each stage width", width)
-    for count in blocks_per_stage:
-        _check_positive("each stage's block count", count)
-    _check_choice("block", block, BLOCKS)
-    _check_choice("shortcut", shortcut, SHORTCUTS)
-    _check_positive("classes", classes)
-    per_block = 2 if block == "basic" else 3
-    depth = 2 + per_block * sum(blocks_per_stage)
-    if name is None:
-        name = f"{'plain' if shortcut == 'none' else 'resnet'}{depth}"
-
-    inputs = keras.Input(input_shape, name="image")
-    x = layers.Conv2D(stage_widths[0], 3, padding="same", use_bias=False, name="conv1_conv")(inputs)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, name="conv1_bn")(x)
-    x = layers.Activation("relu", name="conv1_relu")(x)
-    for index, (filters, count) in enumerate(zip(stage_widths, blocks_per_stage)):
-        x = _stage(x, block, filters, count, stride=1 if index == 0 else 2, stage=index + 2, shortcut=shortcut)
-    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return resnet(blocks=blocks_per_stage, block=block, widths=stage_widths, stem="cifar", input_shape=input_shape,
+                  classes=classes, shortcut=shortcut, name=name)
 
 
-# --- "Identity Mappings in Deep Residual Networks" (He et al. 2016, arXiv:1603.05027): the variants it compares ---
+def __getattr__(name: str) -> Any:
+    """``VARIANTS`` and ``variant_resnet`` moved to :mod:`~workshop_utils.architectures.identity_mappings`; they
+    stay importable from here until notebook 07 imports them from there."""
+    if name in ("VARIANTS", "variant_resnet"):
+        from workshop_utils.architectures import identity_mappings
 
-#: Figure 2's shortcut variants (all with the original post-activation residual branch, ReLU after the add).
-SHORTCUT_VARIANTS: tuple[str, ...] = (
-    "original", "constant_scaling", "exclusive_gating", "shortcut_only_gating", "conv_shortcut", "dropout_shortcut",
-)
-#: Figure 4's activation orders: (a) original ... (e) full pre-activation.
-ACTIVATION_VARIANTS: tuple[str, ...] = (
-    "original", "bn_after_addition", "relu_before_addition", "relu_only_preactivation", "full_preactivation",
-)
-VARIANTS: tuple[str, ...] = SHORTCUT_VARIANTS + ACTIVATION_VARIANTS[1:]
-
-
-def _conv(x: Any, filters: int, stride: int, name: str) -> Any:
-    return layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
-
-
-def _bn(x: Any, name: str) -> Any:
-    return layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_bn")(x)
-
-
-def _relu(x: Any, name: str) -> Any:
-    return layers.Activation("relu", name=f"{name}_relu")(x)
-
-
-def residual_unit(
-    x: Any,
-    filters: int,
-    stride: int = 1,
-    variant: str = "original",
-    gate_bias: float = -6.0,
-    scale: float = 0.5,
-    name: str = "unit",
-) -> Any:
-    """One basic residual unit in one of the Identity Mappings paper's variants (:data:`VARIANTS`).
-
-    Shortcut variants (figure 2; ``x`` the shortcut, ``F`` the residual branch conv-BN-ReLU-conv-BN):
-
-    * ``original`` ReLU(x + F); ``constant_scaling`` ReLU(scale*x + scale*F) (the paper's 0.5/0.5 row);
-    * ``exclusive_gating`` ReLU((1-g)*x + g*F) and ``shortcut_only_gating`` ReLU((1-g)*x + F), with
-      g = sigmoid(1x1 conv(x)), gate bias initialised to ``gate_bias`` (the paper's best: -6);
-    * ``conv_shortcut`` ReLU(1x1 conv(x) + F); ``dropout_shortcut`` ReLU(dropout_0.5(x) + F).
-
-    Activation variants (figure 4): ``bn_after_addition`` ReLU(BN(x + conv-BN-ReLU-conv));
-    ``relu_before_addition`` x + ReLU(F); ``relu_only_preactivation`` x + BN(conv(ReLU(BN(conv(ReLU(x))))));
-    ``full_preactivation`` x + conv(ReLU(BN(conv(ReLU(BN(x)))))).
-
-    Where the shape changes, the shortcut is a 1x1 projection (with BN in the post-activation variants), and the
-    gates, scaling and dropout apply to it as to an identity.
-
-    Example::
-
-        x = residual_unit(x, 16, variant="full_preactivation", name="conv2_block1")
-    """
-    _check_choice("variant", variant, VARIANTS)
-    _check_positive("filters", filters)
-    _check_positive("stride", stride)
-    changes_shape = stride != 1 or x.shape[-1] != filters
-    preactivation = variant in ("relu_only_preactivation", "full_preactivation")
-
-    # The pre-activation units activate the input once, for both branches when a projection reads it.
-    branch_input = x
-    if variant == "full_preactivation":
-        branch_input = _relu(_bn(x, f"{name}_preact"), f"{name}_preact")
-    elif variant == "relu_only_preactivation":
-        branch_input = _relu(x, f"{name}_preact")
-    shortcut = x
-    if changes_shape or variant == "conv_shortcut":
-        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_0_conv")(
-            branch_input if preactivation else x)
-        if not preactivation and variant != "conv_shortcut":
-            shortcut = _bn(shortcut, f"{name}_0")
-
-    if variant == "full_preactivation":
-        y = _conv(branch_input, filters, stride, f"{name}_1")
-        y = _conv(_relu(_bn(y, f"{name}_2_pre"), f"{name}_2_pre"), filters, 1, f"{name}_2")
-    else:
-        y = _relu(_bn(_conv(branch_input, filters, stride, f"{name}_1"), f"{name}_1"), f"{name}_1")
-        y = _conv(y, filters, 1, f"{name}_2")
-        if variant != "bn_after_addition":
-            y = _bn(y, f"{name}_2")
-        if variant == "relu_before_addition":
-            y = _relu(y, f"{name}_2")
-
-    if variant == "constant_scaling":
-        shortcut, y = shortcut * scale, y * scale
-    elif variant in ("exclusive_gating", "shortcut_only_gating"):
-        gate = layers.Conv2D(filters, 1, strides=stride, activation="sigmoid",
-                             bias_initializer=keras.initializers.Constant(gate_bias), name=f"{name}_gate")(x)
-        shortcut = (1.0 - gate) * shortcut
-        if variant == "exclusive_gating":
-            y = gate * y
-    elif variant == "dropout_shortcut":
-        shortcut = layers.Dropout(0.5, name=f"{name}_0_dropout")(shortcut)
-
-    x = layers.Add(name=f"{name}_add")([shortcut, y])
-    if variant == "bn_after_addition":
-        x = _bn(x, f"{name}_out")
-    if variant in ("relu_before_addition", "relu_only_preactivation", "full_preactivation"):
-        return x
-    return _relu(x, f"{name}_out")
-
-
-def variant_resnet(
-    variant: str = "original",
-    input_shape: tuple[int, int, int] = (32, 32, 3),
-    classes: int = 10,
-    stage_widths: Sequence[int] = (16, 32, 64),
-    blocks_per_stage: Sequence[int] = (3, 3, 3),
-    name: str | None = None,
-    **unit_args: Any,
-) -> keras.Model:
-    """A CIFAR-style ResNet (ResNet-20 by default) built from :func:`residual_unit` in one variant.
-
-    The pre-activation variants end with BN + ReLU before the pooling, as in the paper's pre-activation nets.
-
-    Example::
-
-        variant_resnet("full_preactivation").count_params()
-    """
-    _check_choice("variant", variant, VARIANTS)
-    if len(stage_widths) != len(blocks_per_stage) or not stage_widths:
-        raise ValueError("stage_widths and blocks_per_stage need one entry per stage.")
-    depth = 2 + 2 * sum(blocks_per_stage)
-    inputs = keras.Input(input_shape, name="image")
-    x = layers.Conv2D(stage_widths[0], 3, padding="same", use_bias=False, name="conv1_conv")(inputs)
-    if variant != "full_preactivation":  # full pre-activation units start with their own BN-ReLU
-        x = _relu(_bn(x, "conv1"), "conv1")
-    for index, (filters, count) in enumerate(zip(stage_widths, blocks_per_stage)):
-        for block in range(1, count + 1):
-            stride = 2 if index > 0 and block == 1 else 1
-            x = residual_unit(x, filters, stride, variant, name=f"conv{index + 2}_block{block}", **unit_args)
-    if variant in ("relu_only_preactivation", "full_preactivation"):
-        x = _relu(_bn(x, "post"), "post")
-    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, outputs, name=name or f"resnet{depth}_{variant}")
+        return getattr(identity_mappings, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -89,7 +89,7 @@ def shuffle_order(channels: int, groups: int) -> list[int]:
 class ChannelShuffle(layers.Layer):
     """ShuffleNet's channel shuffle on a channels-last tensor: reshape (g, n) -> transpose -> reshape.
 
-    No weights, no multiply-adds (registered with :func:`workshop_utils.flops.register_cost` as 0). Works for
+    No weights, no multiply-adds (the cost rules, :mod:`workshop_utils.flops.rules`, count it as 0). Works for
     any batch size and image size, on every Keras backend. Its gradient is the inverse permutation.
 
     Example::
@@ -357,13 +357,3 @@ def guideline_models(guideline: int, size: int = 28, channels: int = 128, blocks
             label = " + ".join([*(["ReLU"] if relu else []), *(["shortcut"] if shortcut else [])]) or "neither"
             models[label] = build(f"g4_relu{int(relu)}_shortcut{int(shortcut)}", channels, block)
     return models
-
-
-def _register_costs() -> None:
-    """A channel shuffle only moves values: 0 multiply-adds (and no warning from the counter)."""
-    from workshop_utils import flops
-
-    flops.register_cost(ChannelShuffle, lambda layer, input_shapes, output_shapes: 0)
-
-
-_register_costs()

@@ -48,7 +48,7 @@ nothing by design. Any other layer or op whose cost is unknown -- a ``Lambda``, 
 a custom layer doing its own ``ops.matmul`` -- is counted as 0 MACs **with a warning**
 (:class:`UncountedLayerWarning`) naming it. Declare its cost with :func:`register_cost` and the warning goes away::
 
-    flops.register_cost(ChannelShuffle, lambda layer, input_shapes, output_shapes: 0)
+    flops.register_cost(MyShuffle, lambda layer, input_shapes, output_shapes: 0)
 
 Shapes come from the model's graph (Functional; a Sequential's inner Functional) and, where the graph has no
 shapes or other ones, from Keras' shape inference (``compute_output_spec``); nothing is executed on data, so
@@ -66,11 +66,13 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from workshop_utils.flops.report import Comparison, LayerCost, Profile, format_count
 from workshop_utils.flops.rules import (
     APPLICATION_LAYER_OPS,
+    LIBRARY_LAYER_COSTS,
     ZERO_COST_LAYERS,
     ZERO_COST_OPS,
     CostFunction,
@@ -89,6 +91,7 @@ __all__ = [
     "UncountedLayerWarning",
     "TF_MAC_OP_TYPES",
     "APPLICATION_LAYER_OPS",
+    "LIBRARY_LAYER_COSTS",
     "ZERO_COST_LAYERS",
     "ZERO_COST_OPS",
     "register_cost",

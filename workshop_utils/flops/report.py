@@ -12,8 +12,9 @@ import difflib
 import html
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 __all__ = ["Comparison", "LayerCost", "Profile", "format_count"]
 

@@ -1,22 +1,25 @@
-"""What each layer and ``keras.ops`` operation costs: the per-layer rules, the zero-cost lists, and
-:func:`register_cost` for layers the rules do not know.
+"""What each layer and ``keras.ops`` operation costs: the per-layer rules, the zero-cost lists, the costs of the
+library's own layers (:data:`LIBRARY_LAYER_COSTS`), and :func:`register_cost` for layers the rules do not know.
 
 The rules take shapes (batch dimension included) and return ``(MACs, elementwise ops)`` for one call; the walker
 (:mod:`workshop_utils.flops.walker`) supplies the shapes. See :mod:`workshop_utils.flops` for what is counted.
+The rules know the library's layers by name, so a model definition never imports the counter.
 
 Example::
 
-    flops.register_cost(ChannelShuffle, lambda layer, input_shapes, output_shapes: 0)
+    flops.register_cost(MyShuffle, lambda layer, input_shapes, output_shapes: 0)
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 __all__ = [
     "APPLICATION_LAYER_OPS",
+    "LIBRARY_LAYER_COSTS",
     "ZERO_COST_LAYERS",
     "ZERO_COST_OPS",
     "CostFunction",
@@ -63,7 +66,7 @@ def register_cost(layer_type: type, fn: CostFunction) -> None:
 
     Example::
 
-        flops.register_cost(ChannelShuffle, lambda layer, input_shapes, output_shapes: 0)
+        flops.register_cost(MyShuffle, lambda layer, input_shapes, output_shapes: 0)
     """
     import keras
 
@@ -90,16 +93,51 @@ def unregister_cost(layer_type: type) -> None:
 
     Example::
 
-        flops.unregister_cost(ChannelShuffle)
+        flops.unregister_cost(MyShuffle)
     """
     _REGISTERED_COSTS.pop(layer_type, None)
 
 
+def _zero_cost(layer: Any, input_shapes: list, output_shapes: list) -> int:
+    """Layers that only move values (select, pad, permute channels): no multiply-adds."""
+    return 0
+
+
+def _recomputed_bottleneck_macs(layer: Any, input_shapes: list, output_shapes: list) -> int:
+    """DenseNet's ``RecomputedBottleneck``: its 1x1 conv over all the pieces' channels (BN, ReLU: no MACs)."""
+    height, width = output_shapes[0][0], output_shapes[0][1]
+    return int(height * width * sum(int(shape[-1]) for shape in input_shapes) * layer.filters)
+
+
+def _solver_macs(layer: Any, input_shapes: list, output_shapes: list) -> int:
+    """``ODEBlock`` / ``ResidualStack``: evaluations x the MACs of one G (norms and adds are not MACs)."""
+    height, width, _ = input_shapes[0][-3:]
+    function = layer.functions[0] if hasattr(layer, "functions") else layer.function
+    return layer.evaluations * function.macs_per_evaluation(int(height), int(width))
+
+
+#: The costs of ``workshop_utils``' own layers, by ``module.ClassName`` (matched on a layer's class and its bases,
+#: so the model modules need not import the counter): channel shuffles, splits and option-A shortcuts only move
+#: values; the recomputed DenseNet bottleneck and the neural-ODE solvers hide their convs inside ``call()``.
+LIBRARY_LAYER_COSTS: dict[str, CostFunction] = {
+    "workshop_utils.architectures.resnet.IdentityPadShortcut": _zero_cost,
+    "workshop_utils.architectures.shufflenet.ChannelShuffle": _zero_cost,
+    "workshop_utils.grouped_conv.ChannelSplit": _zero_cost,
+    "workshop_utils.architectures.densenet.RecomputedBottleneck": _recomputed_bottleneck_macs,
+    "workshop_utils.neural_ode.ODEBlock": _solver_macs,
+    "workshop_utils.neural_ode.ResidualStack": _solver_macs,
+}
+
+
 def _registered_cost(layer: Any) -> CostFunction | None:
-    """The registered cost function of ``layer``'s class or its nearest registered base class."""
+    """The cost function registered (or, for the library's layers, known) for ``layer``'s class or its nearest
+    base class that has one."""
     for cls in type(layer).__mro__:
         if cls in _REGISTERED_COSTS:
             return _REGISTERED_COSTS[cls]
+        known = LIBRARY_LAYER_COSTS.get(f"{cls.__module__}.{cls.__qualname__}")
+        if known is not None:
+            return known
     return None
 
 

@@ -16,8 +16,9 @@ import math
 import numbers
 import sys
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from workshop_utils import _keras_internals as internals
 from workshop_utils.flops.rules import (
