@@ -54,6 +54,8 @@ class RunProfile:
             time with this or a fixed fraction of it); ``ci`` times 6, enough to prove the cell runs.
         timing_seconds: how long one training-speed measurement runs (at least two steps; notebook 05); ``ci``
             0, so two steps.
+        latency_models: how many architectures a cell that times a list of them takes, those with the fewest
+            MACs (``None``: all; notebook 09); ``ci`` times 3.
 
     Example::
 
@@ -72,6 +74,7 @@ class RunProfile:
     measure_memory: bool = True
     latency_repeats: int = 30
     timing_seconds: float = 5.0
+    latency_models: int | None = None
 
     def describe(self) -> str:
         """One line for a notebook's first cell.
@@ -105,7 +108,8 @@ class RunProfile:
 PROFILES: dict[str, RunProfile] = {
     "ci": RunProfile("ci", train_samples=512, test_samples=256, epochs=1, batch_size=64,
                      max_train_seconds=60.0, mixed_precision=False, epoch_scale=1.0,
-                     sweep_max_depth=20, measure_memory=False, latency_repeats=6, timing_seconds=0.0),
+                     sweep_max_depth=20, measure_memory=False, latency_repeats=6, timing_seconds=0.0,
+                     latency_models=3),
     "cpu": RunProfile("cpu", train_samples=10_000, test_samples=2_000, epochs=6, batch_size=64,
                       max_train_seconds=240.0, mixed_precision=False, epoch_scale=1.0),
     "gpu": RunProfile("gpu", train_samples=10_000, test_samples=2_000, epochs=24, batch_size=256,
