@@ -16,6 +16,8 @@ within one run, not across runs.
 
 from __future__ import annotations
 
+import _preamble  # noqa: F401 (first: quiets TensorFlow's start-up log, puts the repository on sys.path)
+
 import argparse
 import importlib.util
 import json
@@ -55,9 +57,8 @@ def build_model(kind: str):  # noqa: ANN201 (keras is imported in the worker onl
 
 def worker(args: argparse.Namespace) -> None:
     """Runs in the subprocess for one backend: train, time, print one JSON line."""
-    import numpy as np
-
     import keras
+    import numpy as np
 
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
@@ -91,7 +92,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, object]:
     """One backend in its own process; its result, or why there is none."""
     if importlib.util.find_spec(backend) is None:
         return {"backend": backend, "error": f"not installed: pip install -r {BACKENDS[backend]}"}
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "KERAS_BACKEND": backend}  # the worker imports _preamble too
     command = [sys.executable, __file__, "--worker", "--model", args.model, "--batch", str(args.batch),
                "--images", str(args.images), "--repeats", str(args.repeats)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=args.timeout)

@@ -11,14 +11,11 @@ Run: ``.venv/bin/python benchmarks/bench_dataset.py`` (about 3.5 minutes; ``--se
 
 from __future__ import annotations
 
+import _preamble  # noqa: F401 (first: quiets TensorFlow's start-up log, puts the repository on sys.path)
+
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from workshop_utils.data import (
     DATASETS,

@@ -16,6 +16,8 @@ Run: ``python benchmarks/bench_depthwise_speed.py`` (about 3 minutes on 2 cores;
 
 from __future__ import annotations
 
+import _preamble  # noqa: F401 (first: quiets TensorFlow's start-up log, puts the repository on sys.path)
+
 import statistics
 import time
 from collections.abc import Callable

@@ -10,15 +10,15 @@ freezing + profiling), and the speed ratio. Model building is not timed.
 
 from __future__ import annotations
 
+import _preamble  # noqa: F401 (first: quiets TensorFlow's start-up log, puts the repository on sys.path)
+
 import os
 import statistics
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
 
-import keras  # noqa: E402
-
-from workshop_utils.flops import TF_MAC_OP_TYPES, format_count, profile, tf_profiler_flops  # noqa: E402
+from workshop_utils.flops import TF_MAC_OP_TYPES, format_count, profile, tf_profiler_flops
 
 MODELS = {
     "ResNet-50": keras.applications.ResNet50,

@@ -42,26 +42,22 @@ Run (inside ``.venv``, or on the GPU machine through ``gpu_check.sh``)::
 
 from __future__ import annotations
 
+import _preamble  # noqa: F401 (first: quiets TensorFlow's start-up log, puts the repository on sys.path)
+
 import argparse
 import gc
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
+from keras import ops
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without `pip install -e .`
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up lines, before keras imports it
-
-import keras  # noqa: E402
-from keras import ops  # noqa: E402
-
-from workshop_utils import flops  # noqa: E402
-from workshop_utils.devices import active_device  # noqa: E402
+from workshop_utils import flops
+from workshop_utils.devices import active_device
 
 DTYPES = ("float32", "bfloat16", "float16")
 POLICY = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}

@@ -15,6 +15,8 @@ Run: ``python benchmarks/bench_grouped_conv.py`` (a few minutes on 2 cores; ``--
 
 from __future__ import annotations
 
+import _preamble  # noqa: F401 (first: quiets TensorFlow's start-up log, puts the repository on sys.path)
+
 import sys
 import time
 

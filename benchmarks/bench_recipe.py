@@ -13,14 +13,13 @@ Run (about 6 minutes on 2 cores; use the machine-wide lock, nothing else running
 
 from __future__ import annotations
 
+import _preamble  # noqa: F401 (first: quiets TensorFlow's start-up log, puts the repository on sys.path)
+
 import argparse
-import os
 import statistics
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from workshop_utils import experiments, settings, training  # noqa: E402
-from workshop_utils.recipe import Recipe  # noqa: E402
+from workshop_utils import experiments, settings, training
+from workshop_utils.recipe import Recipe
 
 OLD = Recipe(warmup_fraction=0.0, end_fraction=1.0, label_smoothing=0.0, batchnorm_momentum=None)
 ROWS: list[tuple[str, Recipe, int]] = [  # (label, recipe, batch size)

@@ -17,6 +17,8 @@ quiet 2-core machine for the cross-group task).
 
 from __future__ import annotations
 
+import _preamble  # noqa: F401 (first: quiets TensorFlow's start-up log, puts the repository on sys.path)
+
 import argparse
 import statistics
 
@@ -37,8 +39,9 @@ def main() -> None:
         runs = record["runs"]
         differences = [w["value"] - wo["value"] for w, wo in zip(runs["with_shuffle"], runs["without_shuffle"])]
         print(f"\n{name}: {record['config']['dataset']}, {record['config']['steps']} steps a run")
+        points = ", ".join(f"{100 * d:+.1f}" for d in differences)
         print(f"  paired differences (with - without), validation accuracy: "
-              f"{', '.join(f'{100 * d:+.1f}' for d in differences)} points; mean {100 * statistics.mean(differences):+.1f}")
+              f"{points} points; mean {100 * statistics.mean(differences):+.1f}")
         print(f"  {reference_runs.verdict(record)}", flush=True)
 
 

@@ -14,6 +14,8 @@ Run: ``python benchmarks/bench_shufflenet_v2_guidelines.py`` (a few minutes on 2
 
 from __future__ import annotations
 
+import _preamble  # noqa: F401 (first: quiets TensorFlow's start-up log, puts the repository on sys.path)
+
 import argparse
 
 import keras

@@ -13,6 +13,8 @@ Run: ``python benchmarks/bench_squeezenet_distributed.py`` (TensorFlow backend; 
 
 from __future__ import annotations
 
+import _preamble  # noqa: F401 (first: quiets TensorFlow's start-up log, puts the repository on sys.path)
+
 import statistics
 
 from workshop_utils import distributed

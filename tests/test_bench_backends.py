@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))  # where `python benchmarks/x.py` finds the scripts' _preamble
 spec = importlib.util.spec_from_file_location("bench_backends", ROOT / "benchmarks" / "bench_backends.py")
 assert spec is not None and spec.loader is not None
 bench = importlib.util.module_from_spec(spec)

@@ -21,6 +21,8 @@ def _load():
     """The script as a module (registered in sys.modules, as its dataclasses need)."""
     if "bench_gpu_training" in sys.modules:
         return sys.modules["bench_gpu_training"]
+    if str(SCRIPT.parent) not in sys.path:  # where `python benchmarks/x.py` finds the scripts' _preamble
+        sys.path.insert(0, str(SCRIPT.parent))
     spec = importlib.util.spec_from_file_location("bench_gpu_training", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
