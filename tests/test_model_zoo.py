@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import keras
@@ -54,19 +55,6 @@ def test_bad_measurement_arguments():
         model_zoo.plot_macs_vs_latency([])
 
 
-def test_matmul_and_conv_ceilings_are_positive():
-    assert model_zoo.matmul_ceiling_gflops(size=128, repeats=2) > 0
-    assert model_zoo.conv_ceiling_gflops(batch=1, size=8, channels=16, repeats=2) > 0
-
-
-def test_compute_ceiling_is_the_better_of_matmul_and_conv(monkeypatch):
-    monkeypatch.setattr(model_zoo, "matmul_ceiling_gflops", lambda repeats: 200.0)
-    monkeypatch.setattr(model_zoo, "conv_ceiling_gflops", lambda repeats: 225.0)
-    assert model_zoo.compute_ceiling_gflops() == 225.0
-    monkeypatch.setattr(model_zoo, "conv_ceiling_gflops", lambda repeats: 150.0)
-    assert model_zoo.compute_ceiling_gflops() == 200.0
-
-
 def test_every_quoted_top1_names_its_protocol_and_its_resolution():
     for item in model_zoo.DAY_MODELS + model_zoo.NEXT_MODELS:
         assert item.protocol in model_zoo.PROTOCOLS
@@ -103,3 +91,56 @@ def test_next_models_equal_keras_applications_and_the_papers_cost(name, applicat
     assert round(cost.macs / 1e9, 2) == gmacs
     assert abs(cost.macs / 1e9 - item.quoted_gmacs) / item.quoted_gmacs < 0.02    # the paper's, to 2%
     keras.backend.clear_session()
+
+
+def _row(name: str, gmacs: float, ms: float, kind: str = "dense conv") -> model_zoo.ZooRow:
+    return model_zoo.ZooRow(name, kind, 1_000_000, int(gmacs * 1e9), ms, 4 * ms, 4, 0.7, "1-crop")
+
+
+def test_the_fit_line_recovers_a_power_law_and_predicts_from_it():
+    rows = [_row(f"m{i}", g, 20.0 * g**0.5) for i, g in enumerate((0.1, 0.4, 1.6, 6.4))]
+    slope, intercept = model_zoo.latency_fit(rows)
+    assert slope == pytest.approx(0.5) and intercept == pytest.approx(np.log(20.0))
+    assert model_zoo.predicted_latency_ms((slope, intercept), 4e9) == pytest.approx(40.0)
+    with pytest.raises(ValueError, match="two measured"):
+        model_zoo.latency_fit(rows[:1])
+
+
+def test_format_rows_is_one_aligned_table_with_the_ceiling_share():
+    lines = model_zoo.format_rows([_row("small", 0.5, 10.0), _row("big", 4.0, 50.0)], ceiling_gflops=2.0).splitlines()
+    assert lines[0].split()[:4] == ["architecture", "input", "params", "G"]
+    assert lines[2].index("1-crop") == lines[3].index("1-crop") == lines[0].index("protocol")   # aligned
+    # small: 2 x 0.5 G MACs x (1000 x 4 / 40 ms = 100 images/s) = 100 GFLOP/s = 5000% of a 2 GFLOP/s ceiling
+    assert "5000%" in lines[2] and "70.0%" in lines[2] and "1-crop" in lines[2]
+
+
+def test_efficientnet_scaled_follows_the_compound_coefficients():
+    b0 = model_zoo.efficientnet_scaled(0)
+    assert b0.count_params() == 5_330_571 and b0.input_shape == (None, 224, 224, 3)
+    phi2 = model_zoo.efficientnet_scaled(2)
+    assert phi2.input_shape == (None, 296, 296, 3)           # 224 x 1.15^2 = 296.2
+    # widths x 1.21 (rounded to multiples of 8): the head conv 1280 -> 1552 channels
+    assert phi2.get_layer("top_conv").filters == 1552
+    with pytest.raises(ValueError, match="phi"):
+        model_zoo.efficientnet_scaled(-1)
+    keras.backend.clear_session()
+
+
+def test_compound_scaling_counts_times_and_plots_on_the_day_chart():
+    (point,) = model_zoo.compound_scaling((0,), repeats=1, warmup=0)
+    assert (point.resolution, point.params) == (224, 5_330_571) and round(point.macs / 1e9, 2) == 0.39
+    assert point.latency_ms_batch1 > 0 and point.depth == point.width == 1.0
+    rows = [_row("a", 0.1, 5.0), _row("b", 1.0, 20.0, "depthwise")]
+    figure = model_zoo.plot_compound_scaling(rows, [point], phi=0)
+    assert "phi = 0" in figure.axes[0].get_title() and "the fit predicts" in figure.axes[0].get_title()
+    with pytest.raises(ValueError, match="phi=1"):
+        model_zoo.plot_compound_scaling(rows, [point], phi=1)
+
+
+def test_fewest_macs_keeps_the_cheapest_in_their_order():
+    entries = [model_zoo.entry(n) for n in ("AlexNet", "VGG-16", "MobileNet 0.5", "SqueezeNet 1.0")]
+    counts = {"AlexNet": 714e6, "VGG-16": 15.5e9, "MobileNet 0.5": 149e6, "SqueezeNet 1.0": 861e6}
+    assert [e.name for e in model_zoo.fewest_macs(entries, counts, 2)] == ["AlexNet", "MobileNet 0.5"]
+    assert model_zoo.fewest_macs(entries, counts, None) == entries
+    with pytest.raises(ValueError, match="no count for VGG-16"):
+        model_zoo.fewest_macs(entries, {k: v for k, v in counts.items() if k != "VGG-16"}, 2)

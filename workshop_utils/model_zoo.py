@@ -15,7 +15,9 @@ Top-1 figures are **quoted** from each paper (single model), not measured here: 
 papers test differently: ``protocol`` says how (``"10-crop"``: the mean over 10 crops, which reads 1-2 points
 higher than ``"1-crop"``, a single centre crop; ``"dense"``: VGG's fully-convolutional evaluation at one scale).
 GoogLeNet's paper reports top-5 only. :data:`NEXT_MODELS` holds two nets that came after the day's, for notebook
-09's appendix.
+09's appendix, and :func:`compound_scaling` puts EfficientNet-B0 scaled by phi on the same chart (its widget).
+The machine's compute ceiling, which the table compares achieved GFLOP/s with, is in
+:mod:`workshop_utils.compute_ceiling`.
 
 Example::
 
@@ -26,13 +28,15 @@ Example::
 from __future__ import annotations
 
 import gc
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 import keras
+
+from workshop_utils._validate import positive_int
 
 
 @dataclass(frozen=True)
@@ -189,66 +193,25 @@ def entry(name: str) -> ZooEntry:
                    f"{', '.join(e.name for e in DAY_MODELS + NEXT_MODELS)}.")
 
 
-def matmul_ceiling_gflops(size: int = 2048, repeats: int = 10) -> float:
-    """This machine's float32 matmul speed through the Keras backend: the most GFLOP/s any model here can reach.
+def fewest_macs(entries: Sequence[ZooEntry], counts: Mapping[str, Any], limit: int | None) -> list[ZooEntry]:
+    """The ``limit`` entries with the fewest counted MACs, in their own order; all of them if ``limit`` is None.
 
-    One warm-up product (traces and allocates), then the **best** of ``repeats`` timed ones (a ceiling is a
-    maximum: a busy machine only makes single products slower); 2 size^3 FLOPs each.
-
-    Example::
-
-        print(f"{matmul_ceiling_gflops():.0f} GFLOP/s")
-    """
-    from keras import ops
-
-    rng = np.random.default_rng(0)
-    a = ops.convert_to_tensor(rng.standard_normal((size, size), dtype=np.float32))
-    b = ops.convert_to_tensor(rng.standard_normal((size, size), dtype=np.float32))
-    ops.convert_to_numpy(ops.matmul(a, b))
-    best = float("inf")
-    for _ in range(max(int(repeats), 1)):
-        start = time.perf_counter()
-        ops.convert_to_numpy(ops.matmul(a, b))  # to NumPy: waits for the result on asynchronous backends
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best / 1e9
-
-
-def conv_ceiling_gflops(batch: int = 16, size: int = 14, channels: int = 512, repeats: int = 10) -> float:
-    """This machine's float32 speed on one large 3x3 convolution (VGG's conv5 shape by default) through Keras.
-
-    Convolution libraries (oneDNN on TensorFlow's CPU build) can beat the backend's plain matmul, so a ceiling
-    taken from matmul alone was passed by VGG-16 on this machine (107%). Best of ``repeats`` calls after one
-    warm-up; 2 x batch x size^2 x channels^2 x 9 FLOPs each.
+    ``counts`` maps each name to its MACs or to its ``flops.profile`` (anything with ``.macs``). A run profile's
+    ``latency_models`` is the limit: a short run times only the cheapest architectures.
 
     Example::
 
-        print(f"{conv_ceiling_gflops():.0f} GFLOP/s")
+        fewest_macs(DAY_MODELS, counts, run.latency_models)
     """
-    from keras import layers, ops
-
-    images = np.random.default_rng(0).standard_normal((batch, size, size, channels), dtype=np.float32)
-    x = ops.convert_to_tensor(images)
-    conv = layers.Conv2D(channels, 3, padding="same", use_bias=False)
-    conv.build(x.shape)
-    ops.convert_to_numpy(conv(x))
-    best = float("inf")
-    for _ in range(max(int(repeats), 1)):
-        start = time.perf_counter()
-        ops.convert_to_numpy(conv(x))  # to NumPy: waits for the result on asynchronous backends
-        best = min(best, time.perf_counter() - start)
-    return 2 * batch * size * size * channels * channels * 9 / best / 1e9
-
-
-def compute_ceiling_gflops(repeats: int = 10) -> float:
-    """The most float32 GFLOP/s this machine reached on dense arithmetic: the better of a 2048^2 matmul
-    (:func:`matmul_ceiling_gflops`) and a large 3x3 conv (:func:`conv_ceiling_gflops`). Notebook 09 and
-    ``benchmarks/bench_latency.py`` report each architecture's achieved GFLOP/s as a share of it.
-
-    Example::
-
-        print(f"ceiling {compute_ceiling_gflops():.0f} GFLOP/s")
-    """
-    return max(matmul_ceiling_gflops(repeats=repeats), conv_ceiling_gflops(repeats=repeats))
+    if limit is None:
+        return list(entries)
+    limit = positive_int("limit", limit)
+    missing = [item.name for item in entries if item.name not in counts]
+    if missing:
+        raise ValueError(f"no count for {', '.join(missing)}: profile every entry first (flops.profile).")
+    cheapest = set(sorted((getattr(counts[item.name], "macs", counts[item.name]), item.name)
+                          for item in entries)[:limit])
+    return [item for item in entries if (getattr(counts[item.name], "macs", counts[item.name]), item.name) in cheapest]
 
 
 @dataclass(frozen=True)
@@ -300,8 +263,8 @@ def measure_models(entries: Sequence[ZooEntry] = DAY_MODELS, batch_size: int = 3
     from workshop_utils import flops
     from workshop_utils.latency import measure_latency
 
-    if batch_size < 1 or repeats < 1 or warmup < 0:
-        raise ValueError(f"need batch_size >= 1, repeats >= 1, warmup >= 0; got {batch_size}, {repeats}, {warmup}.")
+    batch_size, repeats = positive_int("batch_size", batch_size), positive_int("repeats", repeats)
+    warmup = positive_int("warmup", warmup, minimum=0)
     rows = []
     for item in entries:
         model = item.build()
@@ -321,22 +284,74 @@ def measure_models(entries: Sequence[ZooEntry] = DAY_MODELS, batch_size: int = 3
 
 
 def format_rows(rows: Sequence[ZooRow], ceiling_gflops: float | None = None) -> str:
-    """The chart's table as fixed-width text, optionally with achieved GFLOP/s as a share of the compute ceiling.
+    """The chart's table as plain text, optionally with achieved GFLOP/s as a share of the compute ceiling.
 
     Example::
 
-        print(format_rows(rows, compute_ceiling_gflops()))
+        print(format_rows(rows, compute_ceiling.compute_ceiling_gflops()))
     """
-    header = (f"{'architecture':<20} {'input':>5} {'params':>12} {'MACs':>8} {'ms @1':>8} {'ms @N':>9} "
-              f"{'img/s':>7} {'GFLOP/s':>8} {'% ceil':>7} {'top-1 (quoted, protocol)':>24}")
-    lines = [header, "-" * len(header)]
+    from workshop_utils.tables import text_table
+
+    header = ["architecture", "input", "params", "G MACs", "ms @1", "ms @N", "img/s", "GFLOP/s", "% ceil.",
+              "top-1 (quoted)", "protocol"]
+    table = [[row.name, row.input_size, row.params, row.macs / 1e9, row.latency_ms_batch1, row.latency_ms_batch,
+              row.images_per_second, row.gflops_per_second,
+              row.gflops_per_second / ceiling_gflops if ceiling_gflops else None, row.quoted_top1,
+              row.protocol if row.quoted_top1 is not None else None] for row in rows]
+    formats = {"G MACs": ".2f", "ms @1": ".1f", "ms @N": ".1f", "img/s": ",.1f", "GFLOP/s": ".1f", "% ceil.": ".0%",
+               "top-1 (quoted)": ".1%"}
+    return text_table(header, table, formats)
+
+
+def latency_fit(rows: Sequence[ZooRow]) -> tuple[float, float]:
+    """``(slope, intercept)`` of the least-squares line log(ms at batch 1) = slope x log(G MACs) + intercept.
+
+    The chart's dashed line: where the MACs alone would put a model's latency on this machine.
+
+    Example::
+
+        slope, intercept = latency_fit(rows)       # slope 1: latency proportional to MACs
+    """
+    if len(rows) < 2:
+        raise ValueError(f"a line needs at least two measured models, got {len(rows)}: measure_models more.")
+    macs = np.array([row.macs / 1e9 for row in rows])
+    latency = np.array([row.latency_ms_batch1 for row in rows])
+    slope, intercept = np.polyfit(np.log(macs), np.log(latency), 1)
+    return float(slope), float(intercept)
+
+
+def predicted_latency_ms(fit: tuple[float, float], macs: float) -> float:
+    """Latency at batch 1 that :func:`latency_fit`'s line predicts for ``macs`` multiply-adds per image.
+
+    Example::
+
+        predicted_latency_ms(latency_fit(rows), 1.0e9)
+    """
+    slope, intercept = fit
+    return float(np.exp(intercept) * (macs / 1e9) ** slope)
+
+
+def _draw_macs_vs_latency(axis, rows: Sequence[ZooRow], colours: dict[str, Any], span: tuple[float, float]) -> None:
+    """The chart's left panel on ``axis``: one point a model, the fit line over ``span`` (G MACs)."""
     for row in rows:
-        share = f"{row.gflops_per_second / ceiling_gflops:.0%}" if ceiling_gflops else "-"
-        top1 = f"{row.quoted_top1:.1%} {row.protocol}" if row.quoted_top1 is not None else "n/a"
-        lines.append(f"{row.name:<20} {row.input_size:>5} {row.params:>12,} {row.macs / 1e9:>7.2f}G "
-                     f"{row.latency_ms_batch1:>8.1f} {row.latency_ms_batch:>9.1f} {row.images_per_second:>7.1f} "
-                     f"{row.gflops_per_second:>8.1f} {share:>7} {top1:>24}")
-    return "\n".join(lines)
+        axis.scatter(row.macs / 1e9, row.latency_ms_batch1, s=50, color=colours[row.kind])
+        axis.annotate(row.name, (row.macs / 1e9, row.latency_ms_batch1), textcoords="offset points", xytext=(4, 3),
+                      fontsize=8)
+    fit = latency_fit(rows)
+    grid = np.geomspace(*span, 50)
+    axis.plot(grid, [predicted_latency_ms(fit, g * 1e9) for g in grid], color="grey", linestyle="--", linewidth=1,
+              label="fit: latency ~ MACs")
+    axis.set(xscale="log", yscale="log", xlabel="G multiply-adds per image (counted)",
+             ylabel="latency at batch 1 (ms, measured)", title="MACs vs measured latency")
+    for kind in colours:
+        axis.scatter([], [], color=colours[kind], label=kind)
+    axis.legend(fontsize=7, loc="upper left")
+
+
+def _kind_colours(rows: Sequence[ZooRow]) -> dict[str, Any]:
+    import matplotlib.pyplot as plt
+
+    return {kind: plt.cm.tab10(index % 10) for index, kind in enumerate(sorted({row.kind for row in rows}))}
 
 
 def plot_macs_vs_latency(rows: Sequence[ZooRow], ceiling_gflops: float | None = None):  # -> Figure
@@ -352,30 +367,124 @@ def plot_macs_vs_latency(rows: Sequence[ZooRow], ceiling_gflops: float | None = 
 
     if not rows:
         raise ValueError("no rows to plot: measure some models first (measure_models).")
-    kinds = sorted({row.kind for row in rows})
-    colours = {kind: plt.cm.tab10(index % 10) for index, kind in enumerate(kinds)}
+    colours = _kind_colours(rows)
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
-    macs = np.array([row.macs / 1e9 for row in rows])
-    latency = np.array([row.latency_ms_batch1 for row in rows])
-    for row, x, y in zip(rows, macs, latency):
-        left.scatter(x, y, s=50, color=colours[row.kind])
-        left.annotate(row.name, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=8)
-    # A least-squares line in log space: where the MACs alone would put each model.
-    slope, intercept = np.polyfit(np.log(macs), np.log(latency), 1)
-    grid = np.geomspace(macs.min(), macs.max(), 50)
-    left.plot(grid, np.exp(intercept) * grid**slope, color="grey", linestyle="--", linewidth=1, label="fit: latency ~ MACs")
-    left.set(xscale="log", yscale="log", xlabel="G multiply-adds per image (counted)",
-             ylabel="latency at batch 1 (ms, measured)", title="MACs vs measured latency")
-    for kind in kinds:
-        left.scatter([], [], color=colours[kind], label=kind)
-    left.legend(fontsize=7, loc="upper left")
+    macs = [row.macs / 1e9 for row in rows]
+    _draw_macs_vs_latency(left, rows, colours, (min(macs), max(macs)))
     order = np.argsort([row.gflops_per_second for row in rows])
     names = [rows[i].name for i in order]
     right.barh(names, [rows[i].gflops_per_second for i in order], color=[colours[rows[i].kind] for i in order])
     if ceiling_gflops:
-        right.axvline(ceiling_gflops, color="black", linestyle=":", label=f"ceiling {ceiling_gflops:.0f} (best of matmul, 3x3 conv)")
+        right.axvline(ceiling_gflops, color="black", linestyle=":",
+                      label=f"ceiling {ceiling_gflops:.0f} (best of matmul, 3x3 conv)")
         right.legend(fontsize=7, loc="lower right")
     right.set(xlabel=f"achieved GFLOP/s at batch {rows[0].batch_size}", title="How much of the machine each uses")
     right.tick_params(axis="y", labelsize=8)
+    figure.tight_layout()
+    return figure
+
+
+# --- Compound scaling (EfficientNet, Tan & Le 2019) ---------------------------------------------------------------
+
+#: Tan & Le 2019, equation 3: depth alpha^phi, width beta^phi, resolution gamma^phi, found by a grid search on B0
+#: under alpha x beta^2 x gamma^2 ~ 2, so each step of phi about doubles the multiply-adds.
+COMPOUND_COEFFICIENTS: tuple[float, float, float] = (1.2, 1.1, 1.15)
+
+
+@dataclass(frozen=True)
+class ScaledPoint:
+    """EfficientNet-B0 scaled by ``phi``: its multipliers, counted cost and measured latency at batch 1."""
+
+    phi: float
+    depth: float
+    width: float
+    resolution: int
+    params: int
+    macs: int
+    latency_ms_batch1: float
+
+
+def efficientnet_scaled(phi: float) -> keras.Model:
+    """EfficientNet-B0 compound-scaled by ``phi``: depth x 1.2^phi, width x 1.1^phi, input 224 x 1.15^phi (rounded).
+
+    Built by ``keras.applications``' own EfficientNet function (random weights), which rounds the widths to
+    multiples of 8 and the block repeats up, as the paper's B1-B7 are built; ``phi = 0`` is B0 itself. (Keras'
+    B1-B7 use the paper's published coefficients, which do not follow 1.2/1.1/1.15 exactly.)
+
+    Example::
+
+        efficientnet_scaled(1.0).input_shape     # (None, 258, 258, 3)
+    """
+    from workshop_utils import _keras_internals
+
+    if isinstance(phi, bool) or not isinstance(phi, (int, float)) or not 0 <= phi <= 6:
+        raise ValueError(f"phi must be a number in [0, 6] (B0 to about B6's cost), got {phi!r}.")
+    alpha, beta, gamma = COMPOUND_COEFFICIENTS
+    size = int(round(224 * gamma**phi))
+    return _keras_internals.efficientnet_factory()(beta**phi, alpha**phi, size, weights=None,
+                                                   input_shape=(size, size, 3),
+                                                   name=f"efficientnet_phi{phi:g}".replace(".", "_"))
+
+
+def compound_scaling(phis: Sequence[float] = (0, 1, 2, 3), repeats: int = 3, warmup: int = 1,
+                     progress: Callable[[str], None] | None = None) -> list[ScaledPoint]:
+    """Build, count and time (batch 1) :func:`efficientnet_scaled` at each ``phi``; each model is freed after.
+
+    Example::
+
+        points = compound_scaling((0, 1), repeats=1)
+    """
+    from workshop_utils import flops
+    from workshop_utils.latency import measure_latency
+
+    alpha, beta, gamma = COMPOUND_COEFFICIENTS
+    points = []
+    for phi in phis:
+        model = efficientnet_scaled(phi)
+        cost = flops.profile(model)
+        latency = measure_latency(model, batch_size=1, repeats=repeats, warmup=warmup)
+        points.append(ScaledPoint(float(phi), alpha**phi, beta**phi, int(model.input_shape[1]), cost.params,
+                                  cost.macs, latency.ms_per_batch))
+        if progress is not None:
+            progress(f"phi {phi:g}: {points[-1].resolution} px, {cost.params:,} params, {cost.macs / 1e9:.2f} G MACs, "
+                     f"{latency.ms_per_batch:.1f} ms at batch 1")
+        del model
+        keras.backend.clear_session()
+        gc.collect()
+    return points
+
+
+def plot_compound_scaling(rows: Sequence[ZooRow], points: Sequence[ScaledPoint], phi: float):  # -> Figure
+    """The day's MACs-vs-latency chart with EfficientNet-B0 scaled by each ``phi`` of ``points``; ``phi`` marked.
+
+    The marked point's title gives its multipliers, its counted MACs, its measured latency and the latency the
+    day's fit line predicts from its MACs alone.
+
+    Example::
+
+        plot_compound_scaling(rows + next_rows, compound_scaling(), phi=2)
+    """
+    import matplotlib.pyplot as plt
+
+    chosen = [point for point in points if np.isclose(point.phi, phi)]
+    if not rows or not chosen:
+        raise ValueError(f"need measured rows and a point at phi={phi}; points at phi "
+                         f"{[point.phi for point in points]}.")
+    (point,) = chosen
+    colours = _kind_colours(rows)
+    figure, axis = plt.subplots(figsize=(8, 4.6))
+    macs = [row.macs / 1e9 for row in rows] + [p.macs / 1e9 for p in points]
+    _draw_macs_vs_latency(axis, rows, colours, (min(macs), max(macs)))
+    axis.plot([p.macs / 1e9 for p in points], [p.latency_ms_batch1 for p in points], "-o", color="C3",
+              markersize=4, linewidth=1, label="EfficientNet-B0 scaled, phi = " + ", ".join(f"{p.phi:g}" for p in points))
+    predicted = predicted_latency_ms(latency_fit(rows), point.macs)
+    axis.scatter([point.macs / 1e9], [point.latency_ms_batch1], s=220, marker="*", color="C3", zorder=3)
+    axis.scatter([point.macs / 1e9], [predicted], s=80, marker="o", facecolors="none", edgecolors="C3", zorder=3,
+                 label="the fit's prediction for the marked MACs")
+    axis.legend(fontsize=7, loc="upper left")
+    axis.set_title(f"phi = {point.phi:g}: depth x{point.depth:.2f}, width x{point.width:.2f}, "
+                   f"{point.resolution}x{point.resolution}: {point.params / 1e6:.1f}M params, "
+                   f"{point.macs / 1e9:.2f} G MACs\nmeasured {point.latency_ms_batch1:.0f} ms at batch 1; "
+                   f"the fit predicts {predicted:.0f} ms from the MACs", fontsize=9)
     figure.tight_layout()
     return figure
