@@ -72,7 +72,7 @@ def test_gradient_flows_through_the_solver():
     assert any(not np.allclose(a, b) for a, b in zip(g_before, g_after))
 
 
-@pytest.mark.parametrize("bad", [dict(steps=0), dict(method="midpoint"), dict(channels=0)])
+@pytest.mark.parametrize("bad", [dict(steps=0), dict(method="heun"), dict(channels=0)])
 def test_bad_hyper_parameters_raise_clear_errors(bad):
     args = dict(channels=16, steps=2, method="euler") | bad
     with pytest.raises(ValueError, match="steps|method|channels"):
@@ -106,3 +106,30 @@ def test_trajectory_layer_fits_a_known_linear_flow():
     history = model.fit(times[None], truth[None], epochs=100, verbose=0)
     assert model.output_shape == (None, 8, 2)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+def test_midpoint_is_second_order():
+    ratio = _decay_error("midpoint", 4) / _decay_error("midpoint", 8)
+    assert 3.5 < ratio < 4.5            # error ~ dt^2
+
+
+def test_solver_sweep_counts_each_setting_and_puts_the_solver_back():
+    keras.utils.set_random_seed(0)
+    model = neural_ode.ode_classifier((8, 8, 3), classes=3, channels=8, steps=4, method="euler")
+    rng = np.random.default_rng(0)
+    images, labels = rng.random((12, 8, 8, 3)).astype("float32"), rng.integers(0, 3, 12)
+    sweep = neural_ode.solver_sweep(model, images, labels, methods=("euler", "rk4"), steps=(1, 2))
+    assert [(p.method, p.steps, p.evaluations) for p in sweep] == [("euler", 1, 1), ("euler", 2, 2),
+                                                                   ("rk4", 1, 4), ("rk4", 2, 8)]
+    g_macs = model.get_layer("ode_block").function.macs_per_evaluation(4, 4)
+    assert sweep[3].macs - sweep[0].macs == 7 * g_macs        # 8 evaluations against 1
+    block = model.get_layer("ode_block")
+    assert (block.method, block.steps) == ("euler", 4)
+    block.method, block.steps = "rk4", 2
+    assert sweep[3].accuracy == neural_ode.evaluate_accuracy(model, images, labels)
+    figure = neural_ode.plot_solver_sweep(sweep, "rk4", 2, trained=("euler", 4))
+    assert "8 evaluations of G" in figure.axes[0].get_title()
+    with pytest.raises(ValueError, match="no point for midpoint"):
+        neural_ode.plot_solver_sweep(sweep, "midpoint", 2)
+    with pytest.raises(ValueError, match="method must be one of"):
+        neural_ode.solver_sweep(model, images, labels, methods=("heun",))

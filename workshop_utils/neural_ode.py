@@ -8,7 +8,9 @@ re-solves the ODE backwards to save memory, is not used).
 
 * :class:`ODEFunction` -- ``G(h, t)``: norm, ReLU, 3x3 conv on ``[h, t]``, norm, ReLU, 3x3 conv on ``[h, t]``
   (the time enters as an extra constant channel, as in the paper's ODE-Net).
-* :class:`ODEBlock` -- integrates one ``G`` with Euler or RK4 over ``steps`` fixed steps.
+* :class:`ODEBlock` -- integrates one ``G`` with Euler, midpoint or RK4 over ``steps`` fixed steps.
+* :func:`solver_sweep` / :func:`plot_solver_sweep` -- a trained ODE-Net evaluated with every solver and number of
+  steps (accuracy and MACs), for notebook 09's solver widget.
 * :class:`ResidualStack` -- the discrete twin: ``blocks`` residual blocks ``h + G_i(h, t_i)``, each with its own
   weights (the deck's ``resnet(h)``).
 * :func:`ode_classifier` / :func:`resnet_classifier` -- the same stem and head around either.
@@ -23,6 +25,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,7 +36,7 @@ from keras import layers, ops
 from workshop_utils._validate import choice, positive_int
 
 #: Solvers and how many evaluations of G each step costs.
-EVALUATIONS_PER_STEP: dict[str, int] = {"euler": 1, "rk4": 4}
+EVALUATIONS_PER_STEP: dict[str, int] = {"euler": 1, "midpoint": 2, "rk4": 4}
 
 
 def _with_time(h: Any, t: Any) -> Any:
@@ -96,6 +99,12 @@ def euler_step(G: Any, h: Any, t: float, dt: float) -> Any:
     return h + dt * G(h, t=t)
 
 
+def midpoint_step(G: Any, h: Any, t: float, dt: float) -> Any:
+    """One explicit midpoint step (2 evaluations of G, second order): Euler to the half step, its slope for the whole."""
+    k1 = G(h, t=t)
+    return h + dt * G(h + 0.5 * dt * k1, t=t + 0.5 * dt)
+
+
 def rk4_step(G: Any, h: Any, t: float, dt: float) -> Any:
     """One classic Runge-Kutta step (4 evaluations of G, error O(dt^5) per step)."""
     # t goes by keyword: a Keras layer takes only tensors positionally.
@@ -106,7 +115,7 @@ def rk4_step(G: Any, h: Any, t: float, dt: float) -> Any:
     return h + (dt / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
 
 
-STEPPERS = {"euler": euler_step, "rk4": rk4_step}
+STEPPERS = {"euler": euler_step, "midpoint": midpoint_step, "rk4": rk4_step}
 
 
 def odeint_fixed(G: Any, h0: Any, t0: float, t1: float, steps: int, method: str = "rk4") -> Any:
@@ -257,6 +266,88 @@ def evaluate_accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray
         scores = ops.convert_to_numpy(model(batch, training=False))
         correct += int(np.sum(np.argmax(scores, axis=-1) == labels[start:start + batch_size]))
     return correct / max(len(labels), 1)
+
+
+@dataclass(frozen=True)
+class SolverPoint:
+    """A trained ODE-Net evaluated with one solver setting."""
+
+    method: str
+    steps: int
+    evaluations: int
+    macs: int
+    accuracy: float
+
+
+def solver_sweep(model: keras.Model, images: np.ndarray, labels: np.ndarray,
+                 methods: Sequence[str] = tuple(EVALUATIONS_PER_STEP), steps: Sequence[int] = (1, 2, 4, 8, 16),
+                 block: str = "ode_block") -> list[SolverPoint]:
+    """The trained ``model``'s accuracy on ``images`` and its counted MACs per image for every ``(method, steps)``.
+
+    The weights stay those of training; only the :class:`ODEBlock` called ``block`` changes its solver, and is put
+    back as it was afterwards. Accuracy by :func:`evaluate_accuracy` (direct calls); MACs by the workshop's counter
+    (``flops.profile``), which counts the block as its evaluations of G.
+
+    Example::
+
+        sweep = solver_sweep(ode_model, dataset.x_test[:1000], dataset.y_test[:1000])
+    """
+    from workshop_utils import flops
+
+    ode = model.get_layer(block)
+    if not isinstance(ode, ODEBlock):
+        raise ValueError(f"layer {block!r} of {model.name} is a {type(ode).__name__}, not an ODEBlock.")
+    methods = [choice("method", method, tuple(EVALUATIONS_PER_STEP)) for method in methods]
+    steps = [positive_int("steps", n) for n in steps]
+    trained = (ode.method, ode.steps)
+    points = []
+    try:
+        for method in methods:
+            for n in steps:
+                ode.method, ode.steps = method, n
+                points.append(SolverPoint(method, n, ode.evaluations, flops.profile(model).macs,
+                                          evaluate_accuracy(model, images, labels)))
+    finally:
+        ode.method, ode.steps = trained
+    return points
+
+
+def plot_solver_sweep(points: Sequence[SolverPoint], method: str, steps: int,
+                      trained: tuple[str, int] | None = None):  # -> Figure
+    """Accuracy against MACs per image, one line a solver, the point ``(method, steps)`` marked and read out.
+
+    ``trained`` (the solver the weights were trained with) is ringed.
+
+    Example::
+
+        plot_solver_sweep(sweep, "rk4", 4, trained=("euler", 4))
+    """
+    import matplotlib.pyplot as plt
+
+    chosen = [p for p in points if (p.method, p.steps) == (method, steps)]
+    if not chosen:
+        raise ValueError(f"no point for {method} x {steps} steps; the sweep has "
+                         f"{sorted({(p.method, p.steps) for p in points})}.")
+    (point,) = chosen
+    figure, axis = plt.subplots(figsize=(8, 3.6))
+    for index, name in enumerate(dict.fromkeys(p.method for p in points)):
+        line = sorted((p for p in points if p.method == name), key=lambda p: p.steps)
+        axis.plot([p.macs / 1e6 for p in line], [p.accuracy for p in line], "-o", color=f"C{index}", markersize=4,
+                  label=f"{name} ({EVALUATIONS_PER_STEP[name]} evaluation{'s' if EVALUATIONS_PER_STEP[name] > 1 else ''} of G a step)")
+        for p in line:
+            axis.annotate(f"{p.steps}", (p.macs / 1e6, p.accuracy), textcoords="offset points", xytext=(3, -10),
+                          fontsize=7, color=f"C{index}")
+    if trained is not None:
+        ring = [p for p in points if (p.method, p.steps) == tuple(trained)]
+        axis.scatter([p.macs / 1e6 for p in ring], [p.accuracy for p in ring], s=160, facecolors="none",
+                     edgecolors="black", label=f"trained with: {trained[0]} x {trained[1]}")
+    axis.scatter([point.macs / 1e6], [point.accuracy], s=220, marker="*", color="black", zorder=3)
+    axis.set(xscale="log", xlabel="M multiply-adds per image (counted; numbers: solver steps)",
+             ylabel="accuracy", title=f"{method} x {steps} steps = {point.evaluations} evaluations of G: "
+                                      f"{point.macs / 1e6:.1f}M MACs per image, accuracy {point.accuracy:.1%}")
+    axis.legend(fontsize=8, loc="lower right")
+    figure.tight_layout()
+    return figure
 
 
 # --- Irregularly sampled time series -----------------------------------------------------------------------------
