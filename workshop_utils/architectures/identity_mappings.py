@@ -88,11 +88,13 @@ def _branch(x: Any, filters: int, stride: int, name: str, last_bn: bool = True) 
     return _bn(y, f"{name}_2") if last_bn else y
 
 
-def _gate(x: Any, filters: int, stride: int, gate_bias: float, name: str) -> tuple[Any, Any]:
-    """(g, 1 - g): g = sigmoid(1x1 conv(x)), its bias initialised to ``gate_bias`` (the paper's best: -6)."""
+def _gated_shortcut(x: Any, shortcut: Any, filters: int, stride: int, gate_bias: float, name: str) -> tuple[Any, Any]:
+    """(g, (1 - g) * shortcut): g = sigmoid(1x1 conv(x)), its bias initialised to ``gate_bias`` (the paper's
+    best: -6, so the gate starts nearly shut and the shortcut nearly open)."""
     gate = layers.Conv2D(filters, 1, strides=stride, activation="sigmoid",
                          bias_initializer=keras.initializers.Constant(gate_bias), name=f"{name}_gate")(x)
-    return gate, layers.Rescaling(-1.0, offset=1.0, name=f"{name}_gate_complement")(gate)
+    complement = layers.Rescaling(-1.0, offset=1.0, name=f"{name}_gate_complement")(gate)
+    return gate, layers.Multiply(name=f"{name}_0_gate")([complement, shortcut])
 
 
 def original_unit(x: Any, filters: int, stride: int = 1, name: str = "unit") -> Any:
@@ -130,9 +132,8 @@ def exclusive_gating_unit(x: Any, filters: int, stride: int = 1, name: str = "un
     """
     shortcut = _shortcut(x, filters, stride, name)
     y = _branch(x, filters, stride, name)
-    gate, complement = _gate(x, filters, stride, gate_bias, name)
-    shortcut = layers.Multiply(name=f"{name}_0_gate")([complement, shortcut])
-    y = layers.Multiply(name=f"{name}_2_gate")([gate, y])
+    gate, shortcut = _gated_shortcut(x, shortcut, filters, stride, gate_bias, name)
+    y = layers.Multiply(name=f"{name}_2_gate")([gate, y])   # the same gate, g, scales the branch
     return _relu(_add(shortcut, y, name), f"{name}_out")
 
 
@@ -146,8 +147,7 @@ def shortcut_only_gating_unit(x: Any, filters: int, stride: int = 1, name: str =
     """
     shortcut = _shortcut(x, filters, stride, name)
     y = _branch(x, filters, stride, name)
-    _, complement = _gate(x, filters, stride, gate_bias, name)
-    shortcut = layers.Multiply(name=f"{name}_0_gate")([complement, shortcut])
+    _, shortcut = _gated_shortcut(x, shortcut, filters, stride, gate_bias, name)   # the branch passes ungated
     return _relu(_add(shortcut, y, name), f"{name}_out")
 
 
