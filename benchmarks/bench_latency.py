@@ -12,15 +12,15 @@ Run it on a quiet machine: other processes change every figure.
 
 from __future__ import annotations
 
+import _preamble  # noqa: F401 (first: quiets TensorFlow's start-up log, puts the repository on sys.path)
+
 import argparse
 import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
 
-import keras  # noqa: E402
-
-from workshop_utils import model_zoo  # noqa: E402
+from workshop_utils import compute_ceiling, model_zoo
 
 
 def main() -> None:
@@ -32,14 +32,14 @@ def main() -> None:
     entries = [model_zoo.entry(name) for name in args.only] if args.only else list(model_zoo.DAY_MODELS)
 
     print(f"Keras {keras.__version__} on {keras.config.backend()}, {os.cpu_count()} CPU cores")
-    ceiling = model_zoo.compute_ceiling_gflops()
+    ceiling = compute_ceiling.compute_ceiling_gflops()
     print(f"compute ceiling (float32, best of a 2048^2 matmul and a 16x14x14x512 3x3 conv): {ceiling:,.0f} GFLOP/s")
     start = time.perf_counter()
     rows = model_zoo.measure_models(entries, batch_size=args.batch, repeats=args.repeats, warmup=2, progress=print)
     print(f"\n{len(rows)} architectures timed in {time.perf_counter() - start:.0f} s "
           f"(batch 1 and batch {args.batch}, median of {args.repeats}):\n")
     print(model_zoo.format_rows(rows, ceiling))
-    ceiling_after = model_zoo.compute_ceiling_gflops()
+    ceiling_after = compute_ceiling.compute_ceiling_gflops()
     print(f"\ncompute ceiling again at the end: {ceiling_after:,.0f} GFLOP/s "
           f"({ceiling_after / ceiling:.0%} of the first: a large change means the machine was busy)")
 

@@ -11,14 +11,16 @@ Run: ``python benchmarks/bench_training.py`` (about 2 minutes on 2 cores).
 
 from __future__ import annotations
 
+import _preamble  # noqa: F401 (first: quiets TensorFlow's start-up log, puts the repository on sys.path)
+
 import statistics
 import time
 
 import keras
 import numpy as np
 
+from workshop_utils.compute_ceiling import matmul_ceiling_gflops
 from workshop_utils.flops import profile
-from workshop_utils.model_zoo import matmul_ceiling_gflops
 from workshop_utils.training import Throughput, TimeBudget, progress_bar
 
 BATCH = 128
@@ -65,7 +67,8 @@ def main() -> None:
     print(f"fit, 1 epoch of {IMAGES} images, {REPEATS} interleaved runs each:")
     print(f"  best:   plain {min(plain):.2f} s, with workshop callbacks {min(helped):.2f} s "
           f"-> ratio {min(helped) / min(plain):.3f} (goal <= 1.05)")
-    print(f"  median: plain {statistics.median(plain):.2f} s, with workshop callbacks {statistics.median(helped):.2f} s "
+    print(f"  median: plain {statistics.median(plain):.2f} s, "
+          f"with workshop callbacks {statistics.median(helped):.2f} s "
           f"-> ratio {statistics.median(helped) / statistics.median(plain):.3f}")
     print(f"  all runs, plain: {', '.join(f'{t:.2f}' for t in plain)}; helped: {', '.join(f'{t:.2f}' for t in helped)}")
     achieved = statistics.median(meter.gflops_per_second for meter in meters)
