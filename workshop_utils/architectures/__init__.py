@@ -11,9 +11,16 @@ notebook 09's closing chart import these reference copies (one copy of each bloc
 * :mod:`~workshop_utils.architectures.shufflenet` -- ShuffleNet v1 units, channel shuffle layer (05).
 * :mod:`~workshop_utils.architectures.shufflenet_v2` -- the ShuffleNet V2 unit and network (05, appendix).
 * :mod:`~workshop_utils.architectures.squeezenet` -- fire module, SqueezeNet v1.0/v1.1 (06).
-* :mod:`~workshop_utils.architectures.resnet` -- basic/bottleneck blocks, ResNet-18/34/50, ResNeXt, small ResNets (07).
-* :mod:`~workshop_utils.architectures.densenet` -- dense block, transition, DenseNet-121/169/201, small DenseNets (08).
+* :mod:`~workshop_utils.architectures.resnet` -- basic/bottleneck blocks, one ``resnet()`` for the ImageNet and CIFAR
+  stems, ResNeXt (07).
+* :mod:`~workshop_utils.architectures.identity_mappings` -- the Identity Mappings paper's ten residual unit orderings,
+  one function per figure (07).
+* :mod:`~workshop_utils.architectures.densenet` -- dense block, transition, one ``densenet()`` for the ImageNet and
+  CIFAR stems, DenseNet-121/169/201 (08).
 * :mod:`~workshop_utils.architectures.fpn` -- the FPN top-down pyramid on a ResNet backbone (09).
+
+``_top`` holds the classifier top (``include_top``, ``pooling``) that ResNet and DenseNet share. None of these
+modules imports the cost counter: :mod:`workshop_utils.flops.rules` knows the library's layers.
 
 Submodules are imported on demand (``from workshop_utils.architectures.resnet import resnet``), so importing the
 package stays cheap.
