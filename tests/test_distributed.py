@@ -12,7 +12,7 @@ from pathlib import Path
 import keras
 import pytest
 
-from workshop_utils import distributed
+from workshop_utils import distributed, distributed_worker
 
 pytestmark = pytest.mark.skipif(keras.config.backend() != "tensorflow", reason="tf.distribute is TensorFlow-only")
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,12 +33,23 @@ def test_bad_arguments():
         distributed.run_workers(workers=2, global_batch=63)
     with pytest.raises(ValueError, match="fail_worker"):
         distributed.run_workers(workers=2, fail_worker=2)
+    with pytest.raises(ValueError, match="workers must be an integer >= 1"):
+        distributed.run_workers(workers=0)
+    with pytest.raises(ValueError, match="steps .* must be an integer >= 2"):
+        distributed.fit_per_step_losses(None, [], [], batch_size=8, steps=1)
 
 
 def test_worker_needs_tf_config(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(SystemExit):
-        distributed.main(["worker", "--out", "/tmp"])
+        distributed_worker.main(["--out", "/tmp"])
+
+
+def test_worker_model_is_the_architectures_squeezenet_with_synchronized_bn():
+    model = distributed.worker_model()
+    assert model.count_params() == 4_090 and model.name == "worker_squeezenet"
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) == 7 and all(layer.synchronized for layer in norms)
 
 
 def test_two_workers_train_and_end_with_identical_weights(tmp_path):
@@ -69,7 +80,7 @@ def test_timeout_stops_everything(tmp_path):
 
 MIRRORED_SCRIPT = """
 import json, keras, numpy as np
-from workshop_utils import distributed
+from workshop_utils import distributed, distributed_worker
 devices = distributed.split_cpu(2)
 import tensorflow as tf
 rng = np.random.default_rng(0)

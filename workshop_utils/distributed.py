@@ -7,15 +7,16 @@ Two engines, both real:
   Keras ``fit`` works under it; :func:`fit_per_step_losses` trains and records the loss of every step so the
   mirrored run can be laid over a single-device run.
 * **MultiWorkerMirroredStrategy** with worker *processes* on 127.0.0.1, each with its own ``TF_CONFIG``:
-  :func:`run_workers` starts them (``python -m workshop_utils.distributed worker ...``) on free ports, waits with a
+  :func:`run_workers` starts them (``python -m workshop_utils.distributed_worker ...``) on free ports, waits with a
   timeout, and ends every process it started, whatever happens: a worker that dies or hangs is reported, never
   waited for. Keras 3's ``fit`` fails under this strategy (measured: "Attempt to convert a value (PerReplica...)",
   an upstream bug), so the workers run a custom loop: ``strategy.run`` of a step that scales the loss with
   ``tf.nn.compute_average_loss``; the gradients are all-reduced across the workers before the update.
 
-The worker model is a two-fire-module SqueezeNet with *synchronized* batch norm (statistics of the global batch, so
-that no per-replica statistics drift apart) on the offline shapes10 data; each worker reads its own half of every
-global batch.
+The worker model (:func:`worker_model`) is a two-fire-module SqueezeNet, built by ``architectures.squeezenet``, with
+*synchronized* batch norm (statistics of the global batch, so that no per-replica statistics drift apart) on the
+offline shapes10 data; each worker reads its own half of every global batch. The worker process itself is
+:mod:`workshop_utils.distributed_worker`.
 
 Example::
 
@@ -26,7 +27,6 @@ Example::
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from workshop_utils._validate import positive_int
 
 #: What the notebook prints where the backend cannot run these cells.
 TENSORFLOW_ONLY = ("This section uses tf.distribute and runs on the TensorFlow backend only; the Keras backend is "
@@ -83,8 +85,7 @@ def split_cpu(devices: int = 2) -> list[str]:
 
         devices = split_cpu(2)      # ['/device:CPU:0', '/device:CPU:1']
     """
-    if devices < 1:
-        raise ValueError(f"devices must be >= 1, got {devices}.")
+    devices = positive_int("devices", devices)
     if not tensorflow_backend():
         return []
     import tensorflow as tf
@@ -133,8 +134,7 @@ def fit_per_step_losses(
 
         losses, speed = fit_per_step_losses(model, x, y, batch_size=64, steps=20)
     """
-    if steps < 2:
-        raise ValueError(f"steps must be >= 2 (the first one only traces), got {steps}.")
+    steps = positive_int("steps (the first one only traces)", steps, minimum=2)
     if len(x) < steps * batch_size:
         raise ValueError(f"{steps} steps of {batch_size} need {steps * batch_size} examples, got {len(x)}.")
     losses: list[float] = []
@@ -282,7 +282,7 @@ def run_workers(
 ) -> MultiWorkerRun:
     """Train with MultiWorkerMirroredStrategy in ``workers`` processes on 127.0.0.1; stop them all at the end.
 
-    Each worker is ``python -m workshop_utils.distributed worker`` with its own ``TF_CONFIG`` (see
+    Each worker is ``python -m workshop_utils.distributed_worker`` with its own ``TF_CONFIG`` (see
     :func:`tf_config`) and an equal share of the CPU's threads. The launcher polls: as soon as one worker exits
     with an error, or ``timeout`` seconds pass, every other worker is stopped and the reason reported; the
     others would otherwise wait forever in the all-reduce for the missing peer.
@@ -299,9 +299,10 @@ def run_workers(
 
         run = run_workers(2, steps=30); assert run.ok and run.weights_equal()
     """
-    if workers < 1 or steps < 2 or global_batch % workers:
-        raise ValueError(f"need workers >= 1, steps >= 2 and a global batch divisible by the workers; got "
-                         f"{workers}, {steps}, {global_batch}.")
+    workers = positive_int("workers", workers)
+    steps = positive_int("steps", steps, minimum=2)
+    if positive_int("global_batch", global_batch) % workers:
+        raise ValueError(f"global_batch must be divisible by the workers ({workers}), got {global_batch}.")
     if fail_worker is not None and not 0 <= fail_worker < workers:
         raise ValueError(f"fail_worker must be in 0..{workers - 1} or None, got {fail_worker}.")
     folder = Path(out_dir or tempfile.mkdtemp(prefix="multiworker_"))
@@ -316,13 +317,13 @@ def run_workers(
             env = {**os.environ, "TF_CONFIG": json.dumps(tf_config(ports, index)), "TF_CPP_MIN_LOG_LEVEL": "2",
                    "KERAS_BACKEND": "tensorflow", "CUDA_VISIBLE_DEVICES": "",
                    "PYTHONPATH": os.pathsep.join(filter(None, [str(_REPO_ROOT), os.environ.get("PYTHONPATH")]))}
-            command = [sys.executable, "-m", "workshop_utils.distributed", "worker", "--out", str(folder),
+            command = [sys.executable, "-m", "workshop_utils.distributed_worker", "--out", str(folder),
                        "--steps", str(steps), "--global-batch", str(global_batch), "--threads", str(threads)]
             if fail_worker == index:
                 command += ["--fail-at-step", str(fail_at_step)]
             if try_fit:
                 command.append("--try-fit")
-            log = open(folder / f"worker{index}.log", "w")
+            log = open(folder / f"worker{index}.log", "w")  # noqa: SIM115 (closed in the finally below)
             logs.append(log)
             processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                               cwd=_REPO_ROOT, start_new_session=True))
@@ -382,7 +383,7 @@ def synchronize_batch_norm(model: Any) -> Any:
 
     Example::
 
-        with strategy.scope(): model = synchronize_batch_norm(small_squeezenet())
+        with strategy.scope(): model = synchronize_batch_norm(squeezenet(batch_norm=True))
     """
     import keras
 
@@ -392,130 +393,24 @@ def synchronize_batch_norm(model: Any) -> Any:
     return model
 
 
+#: The model each worker trains: SqueezeNet's layout at its smallest, two fire modules for 32x32 images.
+WORKER_SQUEEZENET: dict[str, Any] = {
+    "version": "1.1", "input_shape": (32, 32, 3), "classes": 10, "modules": 2, "squeeze_ratio": 0.25, "base_e": 32,
+    "incr_e": 0, "stem": (16, 3, 1, "same", 2), "batch_norm": True, "dropout": 0.0, "conv10_relu": False,
+    "name": "worker_squeezenet"}
+
+
 def worker_model() -> Any:
     """The model each worker trains: a two-fire-module SqueezeNet for 32x32 images (4,090 weights), BN synchronized.
 
-    Small on purpose: the workers' time goes into starting TensorFlow and tracing the step (every synchronized
-    batch norm adds an all-reduce to the graph), not into the arithmetic.
+    Built by :func:`workshop_utils.architectures.squeezenet.squeezenet` from :data:`WORKER_SQUEEZENET`. Small on
+    purpose: the workers' time goes into starting TensorFlow and tracing the step (every synchronized batch norm
+    adds an all-reduce to the graph), not into the arithmetic.
 
     Example::
 
         model = worker_model()
     """
-    import keras
-    from keras import layers
+    from workshop_utils.architectures.squeezenet import squeezenet
 
-    from workshop_utils.architectures.squeezenet import conv_relu, fire_module
-
-    inputs = keras.Input((32, 32, 3), name="image")
-    x = conv_relu(inputs, 16, 3, "conv1", batch_norm=True)
-    x = layers.MaxPooling2D(2, name="pool1")(x)
-    x = fire_module(x, 8, 16, 16, name="fire2", batch_norm=True)
-    x = fire_module(x, 8, 16, 16, name="fire3", batch_norm=True)
-    x = layers.MaxPooling2D(2, name="pool3")(x)
-    x = layers.Conv2D(10, 1, name="conv10")(x)
-    outputs = layers.Softmax(name="predictions")(layers.GlobalAveragePooling2D(name="pool10")(x))
-    return synchronize_batch_norm(keras.Model(inputs, outputs, name="worker_squeezenet"))
-
-
-def worker_main(out: Path, steps: int, global_batch: int, threads: int, fail_at_step: int | None,
-                try_fit: bool) -> None:
-    """One worker: join the cluster named in ``TF_CONFIG``, train ``steps`` custom-loop steps, write the results.
-
-    Example::
-
-        python -m workshop_utils.distributed worker --out /tmp/run --steps 30 --global-batch 64
-    """
-    started = time.perf_counter()
-    stages: dict[str, float] = {}
-    import tensorflow as tf
-
-    stages["import TensorFlow"] = time.perf_counter() - started
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    import keras
-
-    from workshop_utils.data import load_dataset
-
-    index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
-    mark = time.perf_counter()
-    strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    stages["join the cluster"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    keras.utils.set_random_seed(0)  # same seed everywhere; MWMS also broadcasts worker 0's initial values
-    with strategy.scope():
-        model = worker_model()
-        optimizer = keras.optimizers.SGD(learning_rate=0.05)  # as the notebook's MirroredStrategy run
-    dataset = load_dataset().take(train=steps * global_batch, test=1)
-    images = dataset.x_train.astype("float32") / 255.0
-    batches = tf.data.Dataset.from_tensor_slices((images, dataset.y_train)).batch(global_batch).repeat()
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    iterator = iter(strategy.experimental_distribute_dataset(batches.with_options(options)))
-    stages["model and data"] = time.perf_counter() - mark
-
-    def step_on_replica(batch_images: Any, labels: Any) -> Any:
-        with tf.GradientTape() as tape:
-            probabilities = model(batch_images, training=True)
-            per_example = keras.losses.sparse_categorical_crossentropy(labels, probabilities)
-            loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)  # sum / global batch
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))  # all-reduced across the workers
-        return loss
-
-    @tf.function
-    def train_step(iterator: Any) -> Any:
-        per_replica_loss = strategy.run(step_on_replica, args=next(iterator))
-        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica_loss, axis=None)
-
-    losses, times = [], []
-    for step in range(steps):
-        if fail_at_step is not None and step == fail_at_step:
-            print(f"worker {index}: dying on purpose at step {step}", flush=True)
-            os._exit(3)
-        mark = time.perf_counter()
-        losses.append(float(train_step(iterator)))
-        times.append(time.perf_counter())
-        if step == 0:
-            stages["first step (tracing)"] = times[0] - mark
-    stages["other steps"] = times[-1] - times[0]
-    report: dict[str, Any] = {"losses": losses, "replicas": strategy.num_replicas_in_sync,
-                              "steps_per_second": (len(times) - 1) / (times[-1] - times[0]), "stages": stages}
-    np.savez(out / f"worker{index}.npz", **{variable.path: keras.ops.convert_to_numpy(variable)
-                                            for variable in model.weights})
-    if try_fit:
-        try:
-            with strategy.scope():
-                model.compile(optimizer=keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy")
-            model.fit(images, dataset.y_train, batch_size=global_batch, epochs=1, verbose=0)
-            report["fit_error"] = ""
-        except Exception as error:  # the upstream bug this demonstrates; its message is the result
-            report["fit_error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"
-    (out / f"worker{index}.json").write_text(json.dumps(report))
-    print(f"worker {index}: done", flush=True)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Command line: ``python -m workshop_utils.distributed worker --out DIR ...`` (started by :func:`run_workers`).
-
-    Example::
-
-        main(["worker", "--out", "/tmp/run", "--steps", "10"])
-    """
-    parser = argparse.ArgumentParser(prog="python -m workshop_utils.distributed")
-    commands = parser.add_subparsers(dest="command", required=True)
-    worker = commands.add_parser("worker", help="one MultiWorkerMirroredStrategy worker (needs TF_CONFIG)")
-    worker.add_argument("--out", type=Path, required=True)
-    worker.add_argument("--steps", type=int, default=30)
-    worker.add_argument("--global-batch", type=int, default=64)
-    worker.add_argument("--threads", type=int, default=1)
-    worker.add_argument("--fail-at-step", type=int, default=None)
-    worker.add_argument("--try-fit", action="store_true")
-    args = parser.parse_args(argv)
-    if "TF_CONFIG" not in os.environ:
-        parser.error("TF_CONFIG is not set: start workers with workshop_utils.distributed.run_workers().")
-    worker_main(args.out, args.steps, args.global_batch, args.threads, args.fail_at_step, args.try_fit)
-
-
-if __name__ == "__main__":
-    main()
+    return synchronize_batch_norm(squeezenet(**WORKER_SQUEEZENET))
