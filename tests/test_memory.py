@@ -55,7 +55,7 @@ def test_dense_block_memory_grows_quadratically_and_shared_storage_makes_it_line
     positions = 8 * 8
     # Naive: every concatenation but the last is read by the next layer's BN: sum of (16 + 8 l) for l = 1..L-1.
     for num_layers in (2, 4, 8):
-        expected = sum(16 + 8 * l for l in range(1, num_layers)) * positions
+        expected = sum(16 + 8 * index for index in range(1, num_layers)) * positions
         assert concat_elements(dense_stack(num_layers), shared=False) == expected
         assert concat_elements(dense_stack(num_layers), shared=True) == 0  # one buffer, counted by the block input
     naive = [memory.activation_memory(dense_stack(n)).bytes_per_image for n in (4, 8, 16)]
@@ -110,9 +110,22 @@ def test_measuring_subprocess_reports_a_peak_that_grows_with_the_batch() -> None
 
 
 def test_measurement_failure_is_reported_with_the_subprocess_output(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(memory, "_MEASURE_SCRIPT", "import sys; print('boom', file=sys.stderr); sys.exit(3)")
-    with pytest.raises(memory.MemoryMeasurementError, match="exit code 3"):
+    # A layer module the measuring process cannot import: it exits 1, and its last lines name the missing module.
+    monkeypatch.setattr(memory, "_layer_modules", lambda model: ["workshop_utils.no_such_layers"])
+    with pytest.raises(memory.MemoryMeasurementError, match="(?s)exit code 1.*No module named 'workshop_utils.no_such"):
         memory.measure_training_peak(conv_bn_relu_model(), batch_size=2)
+
+
+def test_the_worker_resets_the_host_high_water_mark() -> None:
+    """The measuring process starts with its parent's high-water mark; after a reset it reads its own memory."""
+    from workshop_utils import _memory_worker
+
+    block = b"\x01" * 300_000_000  # written, so 300 MB resident; freed (one mmap, so returned to the system)
+    del block
+    high = _memory_worker.host_peak()
+    if not _memory_worker.reset_host_peak():
+        pytest.skip("this system cannot reset the high-water mark (Linux >= 4.0 only)")
+    assert high is not None and _memory_worker.host_peak() < high - 200_000_000
 
 
 def test_a_sequential_model_is_read_through_its_graph() -> None:
@@ -123,9 +136,9 @@ def test_a_sequential_model_is_read_through_its_graph() -> None:
 
 def test_custom_layers_are_imported_in_the_measuring_subprocess() -> None:
     """A model with the library's own registered layer (RecomputedBottleneck) rebuilds and trains in the subprocess."""
-    from workshop_utils.architectures.densenet import small_densenet
+    from workshop_utils.architectures.densenet import densenet
 
-    model = small_densenet((16, 16, 3), blocks=(2, 2), growth_rate=4, memory_efficient=True)
+    model = densenet((2, 2), growth_rate=4, stem="cifar", input_shape=(16, 16, 3), memory_efficient=True)
     assert memory._layer_modules(model) == ["workshop_utils.architectures.densenet"]
     assert memory._layer_modules(conv_bn_relu_model()) == []
     peak = memory.measure_training_peak(model, batch_size=4, steps=1, timeout=300)

@@ -16,8 +16,9 @@ estimates the memory-efficient implementation of Pleiss et al. 2017 (arXiv:1707.
 lives in one shared buffer per block, and the BN-ReLU outputs of a concatenation are recomputed in the backward
 pass instead of being kept.
 
-:func:`measure_training_peak` runs training steps in a fresh subprocess (same Python, same Keras backend) and reads
-the peak memory: the backend's device statistics on a GPU, else the process' resident-set high-water mark.
+:func:`measure_training_peak` runs training steps in a fresh subprocess (:mod:`workshop_utils._memory_worker`; same
+Python, same Keras backend) and reads the peak memory: the backend's device statistics on a GPU, else the process'
+resident-set high-water mark.
 :func:`training_memory_per_image` measures two batch sizes and takes the slope, so that everything that does not
 grow with the batch (libraries, weights, optimizer state, compiled graph) cancels out.
 
@@ -38,6 +39,8 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from workshop_utils import _memory_worker
 
 #: Layer classes whose gradient needs their input tensor.
 KEEPS_INPUT: frozenset[str] = frozenset({
@@ -219,7 +222,7 @@ def activation_memory(
 
     Example::
 
-        activation_memory(small_densenet(), batch_size=128).summary()
+        activation_memory(densenet((2, 4, 6), growth_rate=16, stem="cifar"), batch_size=128).summary()
     """
     import keras
 
@@ -341,85 +344,6 @@ class PeakMemory:
         return self.peak_bytes - self.before_bytes
 
 
-_MEASURE_SCRIPT = r"""
-import importlib, json, os, sys
-config_path, batch_size, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-import numpy as np
-import keras
-for module in sys.argv[4:]:   # where the model's own layer classes live (they register themselves on import)
-    importlib.import_module(module)
-
-def reset_host_peak():
-    # ru_maxrss survives fork + exec, so a child of a large process (pytest, a kernel) starts with its parent's
-    # high-water mark. Linux can reset the mark (clear_refs "5", kernel >= 4.0); VmHWM then reads this process.
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-        return True
-    except OSError:
-        return False
-
-def host_peak():
-    try:
-        with open("/proc/self/status") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024  # macOS: bytes; Linux: kB
-
-def device_peak():
-    backend = keras.backend.backend()
-    try:
-        if backend == "tensorflow":
-            import tensorflow as tf
-            if tf.config.list_physical_devices("GPU"):
-                return tf.config.experimental.get_memory_info("GPU:0")["peak"], "TensorFlow GPU:0 peak"
-        elif backend == "jax":
-            import jax
-            device = jax.devices()[0]
-            if device.platform != "cpu":
-                return device.memory_stats()["peak_bytes_in_use"], f"JAX {device.platform} peak_bytes_in_use"
-        elif backend == "torch":
-            import torch
-            if torch.cuda.is_available():
-                return torch.cuda.max_memory_allocated(), "torch.cuda.max_memory_allocated"
-    except Exception:
-        return None
-    return None
-
-with open(config_path) as handle:
-    model = keras.models.model_from_json(handle.read())
-model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-shape = tuple(int(d) for d in model.inputs[0].shape[1:])
-classes = int(model.outputs[0].shape[-1])
-rng = np.random.default_rng(0)
-images = rng.random((batch_size, *shape), dtype=np.float32)
-labels = rng.integers(0, classes, size=batch_size)
-model.train_on_batch(images[:1], labels[:1])  # build the optimizer and trace first: not part of the batch's peak
-device_before = device_peak()
-reset_host_peak()
-before = host_peak()
-for _ in range(steps):
-    model.train_on_batch(images, labels)
-device_after = device_peak()
-if device_after is not None:
-    result = {"before": device_before[0] if device_before else 0, "peak": device_after[0], "source": device_after[1]}
-elif before is not None:
-    result = {"before": before, "peak": host_peak(), "source": "process RSS high-water mark"}
-else:
-    result = {"error": "no way to read peak memory here (no resource module, no GPU statistics)"}
-result["backend"] = keras.backend.backend()
-print("MEMORY_RESULT " + json.dumps(result))
-"""
-
-
 def _layer_modules(model: Any) -> list[str]:
     """The modules, outside Keras, that define the classes of ``model``'s layers (the subprocess imports them)."""
     modules = {type(layer).__module__ for layer in model.layers}
@@ -434,11 +358,11 @@ def measure_training_peak(model: Any, batch_size: int, steps: int = 2, timeout: 
     """Run ``steps`` training steps of a copy of ``model`` (fresh weights, same architecture) in a new process,
     and read its peak memory.
 
-    A subprocess, because a process' high-water mark only rises: measured here, it would include everything this
-    notebook has done before. The copy is rebuilt from ``model.to_json()``, so the model must use Keras' own
-    layers or registered serializable ones (their modules are imported in the subprocess first, e.g.
-    :class:`workshop_utils.architectures.densenet.RecomputedBottleneck`). Random images, Adam, sparse categorical
-    cross-entropy.
+    A subprocess (:mod:`workshop_utils._memory_worker`, run with ``python -m``), because a process' high-water mark
+    only rises: measured here, it would include everything this notebook has done before. The copy is rebuilt from
+    ``model.to_json()``, so the model must use Keras' own layers or registered serializable ones (their modules are
+    imported in the subprocess first, e.g. :class:`workshop_utils.architectures.densenet.RecomputedBottleneck`).
+    Random images, Adam, sparse categorical cross-entropy.
 
     Args:
         model: a Keras classifier with a fixed input shape.
@@ -451,7 +375,7 @@ def measure_training_peak(model: Any, batch_size: int, steps: int = 2, timeout: 
 
     Example::
 
-        peak = measure_training_peak(small_densenet(), batch_size=64)
+        peak = measure_training_peak(densenet((2, 4, 6), growth_rate=16, stem="cifar"), batch_size=64)
         print(peak.training_bytes)
     """
     import keras
@@ -467,18 +391,18 @@ def measure_training_peak(model: Any, batch_size: int, steps: int = 2, timeout: 
             handle.write(model.to_json())
         try:
             completed = subprocess.run(
-                [sys.executable, "-c", _MEASURE_SCRIPT, config_path, str(batch_size), str(steps),
+                [sys.executable, "-m", _memory_worker.__name__, config_path, str(batch_size), str(steps),
                  *_layer_modules(model)],
                 capture_output=True, text=True, timeout=timeout, env=env,
             )
         except subprocess.TimeoutExpired as error:
             raise MemoryMeasurementError(f"the measurement did not finish in {timeout:.0f} s; try a smaller "
                                          "model or batch.") from error
-    line = next((l for l in completed.stdout.splitlines() if l.startswith("MEMORY_RESULT ")), None)
+    line = next((out for out in completed.stdout.splitlines() if out.startswith(_memory_worker.RESULT_PREFIX)), None)
     if completed.returncode != 0 or line is None:
         tail = "\n".join((completed.stderr or completed.stdout).strip().splitlines()[-8:])
         raise MemoryMeasurementError(f"the measuring process failed (exit code {completed.returncode}):\n{tail}")
-    result = json.loads(line[len("MEMORY_RESULT "):])
+    result = json.loads(line[len(_memory_worker.RESULT_PREFIX):])
     if "error" in result:
         raise MemoryMeasurementError(result["error"])
     return PeakMemory(batch_size, int(result["before"]), int(result["peak"]), result["source"], result["backend"])
@@ -515,7 +439,7 @@ def training_memory_per_image(model: Any, batch_sizes: tuple[int, int] = (32, 25
 
     Example::
 
-        training_memory_per_image(small_densenet()).bytes_per_image
+        training_memory_per_image(densenet((2, 4, 6), growth_rate=16, stem="cifar")).bytes_per_image
     """
     small, large = sorted(batch_sizes)
     if small == large:
