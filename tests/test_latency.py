@@ -1,4 +1,4 @@
-"""measure_latency warms up, times the requested calls, reports the median, and refuses bad input (no timing asserts)."""
+"""measure_latency warms up, times the requested calls, reports the median, refuses bad input (no timing asserts)."""
 
 from __future__ import annotations
 

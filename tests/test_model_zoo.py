@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
-
-import keras
 
 from workshop_utils import model_zoo
 
@@ -144,3 +143,17 @@ def test_fewest_macs_keeps_the_cheapest_in_their_order():
     assert model_zoo.fewest_macs(entries, counts, None) == entries
     with pytest.raises(ValueError, match="no count for VGG-16"):
         model_zoo.fewest_macs(entries, {k: v for k, v in counts.items() if k != "VGG-16"}, 2)
+
+
+def test_compound_scaling_widget_redraws_on_the_slider():
+    rows = [_row("a", 0.1, 5.0), _row("b", 1.0, 20.0, "depthwise")]
+    points = [model_zoo.ScaledPoint(phi, 1.2**phi, 1.1**phi, 224, 5_000_000, int(0.4e9 * 2**phi), 30.0 * 2**phi)
+              for phi in (0.0, 1.0, 2.0)]
+    box = model_zoo.compound_scaling_widget(rows, points, phi=1)
+    slider, picture = box.children
+    assert slider.value == 1.0 and picture.value[:4] == b"\x89PNG"
+    before = picture.value
+    slider.value = 2.0
+    assert picture.value != before
+    with pytest.raises(ValueError, match="start at a phi"):
+        model_zoo.compound_scaling_widget(rows, points, phi=0.5)

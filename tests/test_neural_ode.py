@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
-
-import keras
 from keras import ops
 
 from workshop_utils import flops, neural_ode
@@ -133,3 +132,17 @@ def test_solver_sweep_counts_each_setting_and_puts_the_solver_back():
         neural_ode.plot_solver_sweep(sweep, "midpoint", 2)
     with pytest.raises(ValueError, match="method must be one of"):
         neural_ode.solver_sweep(model, images, labels, methods=("heun",))
+
+
+def test_solver_widget_starts_at_a_setting_of_the_sweep():
+    points = [neural_ode.SolverPoint(m, n, n * neural_ode.EVALUATIONS_PER_STEP[m], 1000 * n, 0.5)
+              for m in ("euler", "rk4") for n in (1, 2)]
+    box = neural_ode.solver_widget(points, "rk4", 2)
+    buttons, slider = box.children[0].children
+    assert list(buttons.options) == ["euler", "rk4"] and list(slider.options) == [1, 2]
+    assert box.children[1].value[:4] == b"\x89PNG"              # drawn at construction
+    before = box.children[1].value
+    slider.value = 1                                             # a change redraws
+    assert box.children[1].value != before
+    with pytest.raises(ValueError, match="start at a setting"):
+        neural_ode.solver_widget(points, "midpoint", 1)

@@ -96,7 +96,8 @@ def _image_shape(model: Any, input_shape: Sequence[int] | None) -> tuple[int, ..
     if input_shape is not None:
         shape = tuple(input_shape)
         if not shape or any(not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1 for d in shape):
-            raise ValueError(f"input_shape must be positive sizes without the batch axis, e.g. (32, 32, 3); got {input_shape!r}.")
+            raise ValueError(f"input_shape must be positive sizes without the batch axis, e.g. (32, 32, 3); "
+                             f"got {input_shape!r}.")
         return tuple(int(d) for d in shape)
     model_shape = getattr(model, "input_shape", None)
     if model_shape is None:

@@ -15,7 +15,8 @@ Top-1 figures are **quoted** from each paper (single model), not measured here: 
 papers test differently: ``protocol`` says how (``"10-crop"``: the mean over 10 crops, which reads 1-2 points
 higher than ``"1-crop"``, a single centre crop; ``"dense"``: VGG's fully-convolutional evaluation at one scale).
 GoogLeNet's paper reports top-5 only. :data:`NEXT_MODELS` holds two nets that came after the day's, for notebook
-09's appendix, and :func:`compound_scaling` puts EfficientNet-B0 scaled by phi on the same chart (its widget).
+09's appendix, and :func:`compound_scaling` puts EfficientNet-B0 scaled by phi on the same chart
+(:func:`compound_scaling_widget`).
 The machine's compute ceiling, which the table compares achieved GFLOP/s with, is in
 :mod:`workshop_utils.compute_ceiling`.
 
@@ -32,9 +33,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 import keras
+import numpy as np
 
 from workshop_utils._validate import positive_int
 
@@ -476,7 +476,8 @@ def plot_compound_scaling(rows: Sequence[ZooRow], points: Sequence[ScaledPoint],
     macs = [row.macs / 1e9 for row in rows] + [p.macs / 1e9 for p in points]
     _draw_macs_vs_latency(axis, rows, colours, (min(macs), max(macs)))
     axis.plot([p.macs / 1e9 for p in points], [p.latency_ms_batch1 for p in points], "-o", color="C3",
-              markersize=4, linewidth=1, label="EfficientNet-B0 scaled, phi = " + ", ".join(f"{p.phi:g}" for p in points))
+              markersize=4, linewidth=1,
+              label="EfficientNet-B0 scaled, phi = " + ", ".join(f"{p.phi:g}" for p in points))
     predicted = predicted_latency_ms(latency_fit(rows), point.macs)
     axis.scatter([point.macs / 1e9], [point.latency_ms_batch1], s=220, marker="*", color="C3", zorder=3)
     axis.scatter([point.macs / 1e9], [predicted], s=80, marker="o", facecolors="none", edgecolors="C3", zorder=3,
@@ -488,3 +489,33 @@ def plot_compound_scaling(rows: Sequence[ZooRow], points: Sequence[ScaledPoint],
                    f"the fit predicts {predicted:.0f} ms from the MACs", fontsize=9)
     figure.tight_layout()
     return figure
+
+
+def compound_scaling_widget(rows: Sequence[ZooRow], points: Sequence[ScaledPoint], phi: float = 1.0) -> Any:
+    """A phi slider redrawing :func:`plot_compound_scaling` from ``points`` (built, counted and timed before).
+
+    Nothing is built on a redraw, so it only draws: well under a second. Show it with
+    :func:`workshop_utils.display.show_widget` and ``plot_compound_scaling(rows, points, phi)``.
+
+    Example::
+
+        show_widget(compound_scaling_widget(rows, points), plot_compound_scaling(rows, points, 1.0))
+    """
+    import ipywidgets as widgets
+
+    from workshop_utils.display import figure_png
+
+    start = [p.phi for p in points if np.isclose(p.phi, phi)]
+    if not start:
+        raise ValueError(f"start at a phi of the points: {[p.phi for p in points]}; got {phi}.")
+    slider = widgets.SelectionSlider(options=[(f"{p.phi:g}", p.phi) for p in points], value=start[0],
+                                     description="phi", continuous_update=False)
+    picture = widgets.Image(format="png")
+
+    def redraw(change: Any = None) -> None:
+        picture.value = figure_png(plot_compound_scaling(rows, points, slider.value))
+
+    slider.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([slider, picture])
+

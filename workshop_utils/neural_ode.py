@@ -9,8 +9,8 @@ re-solves the ODE backwards to save memory, is not used).
 * :class:`ODEFunction` -- ``G(h, t)``: norm, ReLU, 3x3 conv on ``[h, t]``, norm, ReLU, 3x3 conv on ``[h, t]``
   (the time enters as an extra constant channel, as in the paper's ODE-Net).
 * :class:`ODEBlock` -- integrates one ``G`` with Euler, midpoint or RK4 over ``steps`` fixed steps.
-* :func:`solver_sweep` / :func:`plot_solver_sweep` -- a trained ODE-Net evaluated with every solver and number of
-  steps (accuracy and MACs), for notebook 09's solver widget.
+* :func:`solver_sweep` / :func:`plot_solver_sweep` / :func:`solver_widget` -- a trained ODE-Net evaluated with
+  every solver and number of steps (accuracy and MACs), and notebook 09's widget over them.
 * :class:`ResidualStack` -- the discrete twin: ``blocks`` residual blocks ``h + G_i(h, t_i)``, each with its own
   weights (the deck's ``resnet(h)``).
 * :func:`ode_classifier` / :func:`resnet_classifier` -- the same stem and head around either.
@@ -28,9 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import layers, ops
 
 from workshop_utils._validate import choice, positive_int
@@ -100,7 +99,7 @@ def euler_step(G: Any, h: Any, t: float, dt: float) -> Any:
 
 
 def midpoint_step(G: Any, h: Any, t: float, dt: float) -> Any:
-    """One explicit midpoint step (2 evaluations of G, second order): Euler to the half step, its slope for the whole."""
+    """One explicit midpoint step (2 evaluations of G, second order): Euler to the half step, its slope for all."""
     k1 = G(h, t=t)
     return h + dt * G(h + 0.5 * dt * k1, t=t + 0.5 * dt)
 
@@ -332,8 +331,9 @@ def plot_solver_sweep(points: Sequence[SolverPoint], method: str, steps: int,
     figure, axis = plt.subplots(figsize=(8, 3.6))
     for index, name in enumerate(dict.fromkeys(p.method for p in points)):
         line = sorted((p for p in points if p.method == name), key=lambda p: p.steps)
+        per_step = EVALUATIONS_PER_STEP[name]
         axis.plot([p.macs / 1e6 for p in line], [p.accuracy for p in line], "-o", color=f"C{index}", markersize=4,
-                  label=f"{name} ({EVALUATIONS_PER_STEP[name]} evaluation{'s' if EVALUATIONS_PER_STEP[name] > 1 else ''} of G a step)")
+                  label=f"{name} ({per_step} evaluation{'s' if per_step > 1 else ''} of G a step)")
         for p in line:
             axis.annotate(f"{p.steps}", (p.macs / 1e6, p.accuracy), textcoords="offset points", xytext=(3, -10),
                           fontsize=7, color=f"C{index}")
@@ -348,6 +348,40 @@ def plot_solver_sweep(points: Sequence[SolverPoint], method: str, steps: int,
     axis.legend(fontsize=8, loc="lower right")
     figure.tight_layout()
     return figure
+
+
+def solver_widget(points: Sequence[SolverPoint], method: str = "euler", steps: int = 4,
+                  trained: tuple[str, int] | None = None) -> Any:
+    """Solver buttons and a steps slider redrawing :func:`plot_solver_sweep` from ``points``.
+
+    Nothing is evaluated on a redraw (the sweep holds every setting), so it only draws: well under a second. Show it
+    with :func:`workshop_utils.display.show_widget` and ``plot_solver_sweep(points, method, steps, trained)``.
+
+    Example::
+
+        show_widget(solver_widget(sweep, trained=("euler", 4)), plot_solver_sweep(sweep, "euler", 4, ("euler", 4)))
+    """
+    import ipywidgets as widgets
+
+    from workshop_utils.display import figure_png
+
+    methods = list(dict.fromkeys(p.method for p in points))
+    steps_options = sorted({p.steps for p in points})
+    if method not in methods or steps not in steps_options:
+        raise ValueError(f"start at a setting of the sweep: methods {methods}, steps {steps_options}; "
+                         f"got {method} x {steps}.")
+    solver_buttons = widgets.ToggleButtons(options=methods, value=method)
+    steps_slider = widgets.SelectionSlider(options=steps_options, value=steps, description="steps",
+                                           continuous_update=False)
+    picture = widgets.Image(format="png")
+
+    def redraw(change: Any = None) -> None:
+        picture.value = figure_png(plot_solver_sweep(points, solver_buttons.value, steps_slider.value, trained))
+
+    for control in (solver_buttons, steps_slider):
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([solver_buttons, steps_slider]), picture])
 
 
 # --- Irregularly sampled time series -----------------------------------------------------------------------------
