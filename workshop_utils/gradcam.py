@@ -121,7 +121,8 @@ def grad_cam(model: keras.Model, images: np.ndarray, layer_name: str, classes: S
 
 def plot_grad_cam(images: np.ndarray, cam: GradCam, labels: Sequence[int], class_names: Sequence[str],
                   titles: Sequence[str] | None = None, cols: int = 4):  # -> Figure
-    """Each image with its Grad-CAM map over it (bilinear to the image's size), true and explained class above.
+    """Each image with its Grad-CAM map over it (bilinear to the image's size); above it the true class, the class
+    explained (the prediction unless chosen) and its probability, and ``titles`` if given.
 
     Example::
 
@@ -133,7 +134,7 @@ def plot_grad_cam(images: np.ndarray, cam: GradCam, labels: Sequence[int], class
     if len(images) != len(cam.heatmaps) or len(labels) != len(images):
         raise ValueError(f"{len(images)} images, {len(cam.heatmaps)} maps and {len(labels)} labels: give one each.")
     rows = -(-len(images) // cols)
-    figure, axes = plt.subplots(rows, cols, figsize=(2.3 * cols, 2.5 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, cols, figsize=(2.3 * cols, 2.7 * rows), squeeze=False)
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index >= len(images):
@@ -146,8 +147,8 @@ def plot_grad_cam(images: np.ndarray, cam: GradCam, labels: Sequence[int], class
         explained = class_names[cam.classes[index]]
         mark = "" if cam.classes[index] == labels[index] else " (wrong)"
         prefix = f"{titles[index]}\n" if titles is not None else ""
-        axis.set_title(f"{prefix}{class_names[labels[index]]}: {explained} {cam.probabilities[index]:.0%}{mark}",
-                       fontsize=8)
+        axis.set_title(f"{prefix}true {class_names[labels[index]]}, said {explained} "
+                       f"{cam.probabilities[index]:.0%}{mark}", fontsize=8)
     figure.suptitle(f"Grad-CAM at {cam.layer}: red = where the class score rises with the features", fontsize=10)
     figure.tight_layout()
     return figure
