@@ -28,6 +28,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -260,27 +261,33 @@ def measure_models(entries: Sequence[ZooEntry] = DAY_MODELS, batch_size: int = 3
 
         rows = measure_models([entry("ResNet-18")], repeats=2)
     """
-    from workshop_utils import flops
-    from workshop_utils.latency import measure_latency
-
     batch_size, repeats = positive_int("batch_size", batch_size), positive_int("repeats", repeats)
     warmup = positive_int("warmup", warmup, minimum=0)
     rows = []
     for item in entries:
-        model = item.build()
-        cost = flops.profile(model)
-        single = measure_latency(model, batch_size=1, repeats=repeats, warmup=warmup)
-        batched = measure_latency(model, batch_size=batch_size, repeats=repeats, warmup=warmup)
+        cost, size, (single, batched) = _count_and_time(item.build, (1, batch_size), repeats, warmup)
         rows.append(ZooRow(item.name, item.kind, cost.params, cost.macs, single.ms_per_batch,
-                           batched.ms_per_batch, batch_size, item.quoted_top1, item.protocol,
-                           int(model.input_shape[1])))
+                           batched.ms_per_batch, batch_size, item.quoted_top1, item.protocol, size))
         if progress is not None:
             progress(f"{item.name}: {cost.params:,} params, {cost.macs / 1e9:.2f} G MACs, "
                      f"{single.ms_per_batch:.1f} ms at batch 1, {rows[-1].images_per_second:.1f} images/s")
-        del model
-        keras.backend.clear_session()
-        gc.collect()
     return rows
+
+
+def _count_and_time(build: Callable[[], keras.Model], batch_sizes: Sequence[int], repeats: int,
+                    warmup: int) -> tuple[Any, int, list[Any]]:
+    """Build a model, profile it, time it at each batch size, free it: ``(profile, input side, latencies)``."""
+    from workshop_utils import flops
+    from workshop_utils.latency import measure_latency
+
+    model = build()
+    cost = flops.profile(model)
+    latencies = [measure_latency(model, batch_size=size, repeats=repeats, warmup=warmup) for size in batch_sizes]
+    side = int(model.input_shape[1])
+    del model
+    keras.backend.clear_session()
+    gc.collect()
+    return cost, side, latencies
 
 
 def format_rows(rows: Sequence[ZooRow], ceiling_gflops: float | None = None) -> str:
@@ -434,23 +441,15 @@ def compound_scaling(phis: Sequence[float] = (0, 1, 2, 3), repeats: int = 3, war
 
         points = compound_scaling((0, 1), repeats=1)
     """
-    from workshop_utils import flops
-    from workshop_utils.latency import measure_latency
-
     alpha, beta, gamma = COMPOUND_COEFFICIENTS
     points = []
     for phi in phis:
-        model = efficientnet_scaled(phi)
-        cost = flops.profile(model)
-        latency = measure_latency(model, batch_size=1, repeats=repeats, warmup=warmup)
-        points.append(ScaledPoint(float(phi), alpha**phi, beta**phi, int(model.input_shape[1]), cost.params,
-                                  cost.macs, latency.ms_per_batch))
+        cost, side, (latency,) = _count_and_time(functools.partial(efficientnet_scaled, phi), (1,), repeats, warmup)
+        points.append(ScaledPoint(float(phi), alpha**phi, beta**phi, side, cost.params, cost.macs,
+                                  latency.ms_per_batch))
         if progress is not None:
-            progress(f"phi {phi:g}: {points[-1].resolution} px, {cost.params:,} params, {cost.macs / 1e9:.2f} G MACs, "
+            progress(f"phi {phi:g}: {side} px, {cost.params:,} params, {cost.macs / 1e9:.2f} G MACs, "
                      f"{latency.ms_per_batch:.1f} ms at batch 1")
-        del model
-        keras.backend.clear_session()
-        gc.collect()
     return points
 
 
