@@ -110,9 +110,8 @@ def _check_structure(model: Any, graph: kit.Graph, convs: dict[str, kit.Op], cas
     if missing:
         raise Hint(f"No ReLU after: {', '.join(missing)}. Every conv of the fire module has activation='relu'.",
                    mistake="missing_relu", case=case)
-    concat = graph.output if graph.output.kind == "concat" else None
-    first = concat and next((op for op in kit.chain(concat.parents[0]) if op.kind == "conv"), None)
-    if first is convs["expand_3x3"]:
+    first = graph.output.parents[0] if graph.output.kind == "concat" else graph.output
+    if next((op for op in kit.chain(first) if op.kind == "conv"), None) is convs["expand_3x3"]:
         raise Hint("The channels come out in the wrong order: concatenate [expand_1x1 output, expand_3x3 output], the "
                    "1x1 branch first (as the paper and torchvision do).", mistake="concat_order", case=case)
 
