@@ -500,6 +500,7 @@ def plot_sharing(grid: SharingGrid, bits: int, sparsity: float) -> Any:
         figure = plot_sharing(grid, bits=6, sparsity=0.0)
     """
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     row, column = grid._index(bits, sparsity)
     size, accuracy = grid.at(bits, sparsity)
@@ -515,9 +516,13 @@ def plot_sharing(grid: SharingGrid, bits: int, sparsity: float) -> Any:
         right.plot(grid.packed_bytes[:, j] / 1000, grid.accuracy[:, j], "o-", markersize=4, label=f"{value:.0%} pruned")
     right.plot(grid.float32_bytes / 1000, grid.float32_accuracy, "ks", label="float32")
     right.plot(size / 1000, accuracy, "r*", markersize=16, label=f"{bits} bits, {sparsity:.0%} pruned")
-    right.set(xscale="log", xlabel="KB (computed from the bits)", ylabel="accuracy", ylim=(0, 1),
-              title=f"{bits} bits, {sparsity:.0%} pruned: {size:,} B ({grid.float32_bytes / size:.1f}x smaller), "
-                    f"{accuracy:.1%} (float32 {grid.float32_accuracy:.1%})")
+    right.set(xscale="log", xlabel="KB (computed from the bits; log scale)", ylabel="accuracy", ylim=(0, 1),
+              title=f"{bits} bits, {sparsity:.0%} pruned: {size:,} B ({grid.float32_bytes / size:.1f}x fewer than "
+                    f"float32), {accuracy:.1%} (float32 {grid.float32_accuracy:.1%})")
+    right.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    right.xaxis.set_minor_formatter(ticker.NullFormatter())
+    right.set_xticks([tick for tick in (25, 50, 100, 200, 400, 800, 1600)
+                      if grid.packed_bytes.min() / 2000 <= tick <= grid.float32_bytes / 500])
     right.title.set_fontsize(9)
     right.legend(fontsize=7, loc="lower right")
     right.grid(alpha=0.3)
