@@ -17,6 +17,8 @@ models; ``--checkpointing`` runs part 3 only).
 
 from __future__ import annotations
 
+import _preamble  # noqa: F401 (first: quiets TensorFlow's start-up log, puts the repository on sys.path)
+
 import statistics
 import sys
 import time

@@ -16,15 +16,14 @@ Run (inside .venv, under the machine-wide lock; about 35 s per variant and seed 
 
 from __future__ import annotations
 
+import _preamble  # noqa: F401 (first: quiets TensorFlow's start-up log, puts the repository on sys.path)
+
 import argparse
-import os
 import statistics
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from workshop_utils import data, settings, training  # noqa: E402
-from workshop_utils.architectures.identity_mappings import PAPER_ERROR, VARIANTS, variant_resnet  # noqa: E402
-from workshop_utils.recipe import Recipe  # noqa: E402
+from workshop_utils import data, settings, training
+from workshop_utils.architectures.identity_mappings import PAPER_ERROR, VARIANTS, variant_resnet
+from workshop_utils.recipe import Recipe
 
 
 def main() -> None:
