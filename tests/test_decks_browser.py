@@ -80,6 +80,7 @@ MATH_RE = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$|\\\(|\\\[", re.DOTALL)
 if str(REPO) not in sys.path:  # run as a script (python tests/test_decks_browser.py); under pytest conftest.py does it
     sys.path.insert(0, str(REPO))
 from tools import build_slides as bs  # noqa: E402
+
 NOTEBOOKS = bs.default_notebooks()
 STEMS = [p.stem for p in NOTEBOOKS] + [FIXTURE_STEM]
 
@@ -500,7 +501,7 @@ def contact_sheet(thumbnails: list[bytes], fits: tuple[SlideFit, ...], title: st
     return path
 
 
-def inspect_deck(browser, deck_path: Path, sheet: Path | None) -> tuple[DeckFit, "Recorder"]:
+def inspect_deck(browser, deck_path: Path, sheet: Path | None) -> tuple[DeckFit, Recorder]:
     """Open a deck from file:// at 1280x720, measure every slide, and (if ``sheet``) write its contact sheet.
 
     Returns the measurements and the recorder of the page's requests and errors.
@@ -873,7 +874,7 @@ def test_show_widget_is_live_in_jupyterlab(lab, browser) -> None:
         _unavailable("the JupyterLab widget manager is not installed: pip install ipywidgets==8.1.9")
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
-    recorder = Recorder(context, page)
+    _recorder = Recorder(context, page)  # listens for console errors while the page lives
     try:
         page.goto(f"{lab}/lab/tree/{WIDGET_NOTEBOOK}")
         page.wait_for_selector(".jp-Notebook .jp-CodeCell .jp-InputArea-editor", timeout=LOAD_TIMEOUT_MS)

@@ -18,14 +18,16 @@ def test_crashing_check_becomes_a_fail_line_not_a_crash() -> None:
 
 def test_table_shows_fixes_for_problems_only() -> None:
     table = doctor.format_table(
-        [Check("A", PASS, "fine", "never shown"), Check("B", WARN, "meh", "do this"), Check("C", FAIL, "bad", "do that")]
+        [Check("A", PASS, "fine", "never shown"), Check("B", WARN, "meh", "do this"),
+         Check("C", FAIL, "bad", "do that")]
     )
     assert "never shown" not in table
     assert "-> do this" in table and "-> do that" in table
     assert "3 checks: 1 failed, 1 warning." in table and "Fix the FAIL lines" in table  # singular for one
 
 
-def test_main_exits_1_on_failure_and_0_otherwise(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_exits_1_on_failure_and_0_otherwise(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(doctor, "CHECKS", (lambda: Check("x", WARN, "w"),))
     assert doctor.main() == 0
     monkeypatch.setattr(doctor, "CHECKS", (lambda: Check("x", PASS, "p"), lambda: Check("y", FAIL, "f")))
@@ -91,7 +93,8 @@ def test_doctor_output_has_no_tensorflow_log_lines() -> None:
     assert "absl::InitializeLog" not in output and "oneDNN" not in output, output[:500]
 
 
-@pytest.mark.parametrize(("backend", "requirements"), [("jax", "requirements-jax.txt"), ("torch", "requirements-torch.txt")])
+@pytest.mark.parametrize(("backend", "requirements"),
+                         [("jax", "requirements-jax.txt"), ("torch", "requirements-torch.txt")])
 def test_missing_backend_names_its_requirements_file_and_nothing_else_fails_for_it(
     monkeypatch: pytest.MonkeyPatch, backend: str, requirements: str
 ) -> None:

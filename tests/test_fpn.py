@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
-
-import keras
 
 from workshop_utils import multiscale_shapes
 from workshop_utils.architectures import fpn

@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 
 from workshop_utils.gradient_flow import (
-    cifar_depths, depth_sweep, input_to_output_ratio, kernel_gradient_norms, loss_gradients, plot_depth_sweep,
-    plot_shortcut_scaling)
+    cifar_depths,
+    depth_sweep,
+    input_to_output_ratio,
+    kernel_gradient_norms,
+    loss_gradients,
+    plot_depth_sweep,
+    plot_shortcut_scaling,
+)
 
 
 def softmax_regression() -> keras.Model:

@@ -11,7 +11,13 @@ import pytest
 from workshop_utils.data import Dataset
 from workshop_utils.settings import get_profile
 from workshop_utils.training import (
-    TRAINING_FLOPS_PER_FORWARD_FLOP, Throughput, TimeBudget, TrainResult, train_classifier, validation_split)
+    TRAINING_FLOPS_PER_FORWARD_FLOP,
+    Throughput,
+    TimeBudget,
+    TrainResult,
+    train_classifier,
+    validation_split,
+)
 
 
 def quadrant_dataset(train: int = 384, test: int = 128, seed: int = 0) -> Dataset:
@@ -28,7 +34,8 @@ def quadrant_dataset(train: int = 384, test: int = 128, seed: int = 0) -> Datase
 
     x_train, y_train = split(train)
     x_test, y_test = split(test)
-    return Dataset("quadrants", x_train, y_train, x_test, y_test, ("top-left", "top-right", "bottom-left", "bottom-right"))
+    classes = ("top-left", "top-right", "bottom-left", "bottom-right")
+    return Dataset("quadrants", x_train, y_train, x_test, y_test, classes)
 
 
 def small_cnn(classes: int = 4, name: str = "small_cnn") -> keras.Model:

@@ -23,8 +23,9 @@ import workshop  # noqa: E402
 
 def test_uses_only_the_standard_library() -> None:
     tree = ast.parse((ROOT / "workshop.py").read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    nodes = list(ast.walk(tree))
+    imported = {alias.name.split(".")[0] for node in nodes if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in nodes if isinstance(node, ast.ImportFrom) and node.module}
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported - set(sys.stdlib_module_names)
 
 
@@ -65,7 +66,8 @@ def test_help_lists_both_quick_start_commands() -> None:
 
 @pytest.mark.parametrize("argv", [
     ["lab", "--no-venv"], ["--no-venv", "lab"],
-    ["test", "--no-venv", "tests/test_agenda.py", "-k", "slots"], ["--no-venv", "test", "tests/test_agenda.py", "-k", "slots"],
+    ["test", "--no-venv", "tests/test_agenda.py", "-k", "slots"],
+    ["--no-venv", "test", "tests/test_agenda.py", "-k", "slots"],
     ["test", "tests/test_agenda.py", "--no-venv", "-k", "slots"],
 ])
 def test_no_venv_is_taken_wherever_it_is_typed_and_never_passed_on(argv: list[str]) -> None:
@@ -86,7 +88,8 @@ def test_without_the_flag_setup_uses_the_venv(monkeypatch: pytest.MonkeyPatch) -
 
 def test_reference_command_runs_the_reference_module_in_the_cpu_profile(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[list[str], dict[str, str]]] = []
-    monkeypatch.setattr(workshop, "run", lambda command, **kwargs: calls.append(([str(c) for c in command], kwargs["env"])))
+    monkeypatch.setattr(workshop, "run",
+                        lambda command, **kwargs: calls.append(([str(c) for c in command], kwargs["env"])))
     monkeypatch.delenv("WORKSHOP_PROFILE", raising=False)
     args = workshop.parse_args(["reference", "resnet20", "--seeds", "3"])
     workshop.COMMANDS[args.command][0](Path("python"), args)
@@ -175,8 +178,10 @@ def test_no_venv_lab_command_runs_the_active_environments_jupyterlab(tmp_path: P
     assert done.stdout.strip().splitlines()[-1] == jupyterlab.__version__
 
 
-@pytest.mark.parametrize(("backend", "requirements"), [("jax", "requirements-jax.txt"), ("torch", "requirements-torch.txt")])
-def test_missing_backend_stops_test_before_pytest_with_one_message(tmp_path: Path, backend: str, requirements: str) -> None:
+@pytest.mark.parametrize(("backend", "requirements"),
+                         [("jax", "requirements-jax.txt"), ("torch", "requirements-torch.txt")])
+def test_missing_backend_stops_test_before_pytest_with_one_message(tmp_path: Path, backend: str,
+                                                                   requirements: str) -> None:
     repo = _repo_copy(tmp_path / "repo")
     # An active environment that has this folder's workshop_utils but no packages at all (no jax, no torch).
     python, env = _active_environment(tmp_path / "env", repo)

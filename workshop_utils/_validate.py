@@ -14,7 +14,8 @@ Example::
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -38,7 +39,7 @@ def choice(what: str, value: T, allowed: Sequence[Any]) -> T:
 
 def fraction(what: str, value: Any, low: float = 0.0, high: float = 1.0, *, low_open: bool = False,
              high_open: bool = False) -> float:
-    """``value`` as a ``float`` in the interval from ``low`` to ``high`` (closed unless ``*_open``); else a ValueError."""
+    """``value`` as a ``float`` from ``low`` to ``high`` (a closed interval unless ``*_open``); else a ValueError."""
     ok = (not isinstance(value, bool) and isinstance(value, numbers.Real)
           and (value > low if low_open else value >= low) and (value < high if high_open else value <= high))
     if not ok:

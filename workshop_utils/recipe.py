@@ -23,9 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
-
 import keras
+import numpy as np
 
 OPTIMIZERS = ("adam", "sgd")
 AUGMENTATIONS = ("none", "flip", "flip+shift")

@@ -87,7 +87,8 @@ class RunProfile:
         return (
             f"Run profile: {self.name} ({self.train_samples:,} training / {self.test_samples:,} test images, "
             f"{self.epochs} epoch(s) of batch {self.batch_size} unless a comparison sets its own, a "
-            f"{self.max_train_seconds:.0f} s safety cap per training run, {precision}). Change it with {PROFILE_ENV}=ci|cpu|gpu before starting Jupyter."
+            f"{self.max_train_seconds:.0f} s safety cap per training run, {precision}). "
+            f"Change it with {PROFILE_ENV}=ci|cpu|gpu before starting Jupyter."
         )
 
     def scaled(self, **changes: object) -> RunProfile:

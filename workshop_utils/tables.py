@@ -20,7 +20,8 @@ Example::
 from __future__ import annotations
 
 import numbers
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 def _cell(value: Any, spec: str | None) -> str:

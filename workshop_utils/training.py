@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 import keras
+import numpy as np
 from tqdm.keras import TqdmCallback
 
 if TYPE_CHECKING:
@@ -433,9 +433,10 @@ def train_classifier(
 
     An uncompiled model is compiled with the :class:`~workshop_utils.recipe.Recipe` (warm-up then decay over
     exactly these steps, label smoothing, Adam); a compiled one keeps its own settings (e.g. GoogLeNet's
-    ``loss_weights``), so it cannot also take ``recipe`` or ``learning_rate``. Either way the recipe sets the batch-norm momentum. ``run.max_train_seconds`` is only a
-    safety cap: a run it stops is marked void (``TrainResult.void``). Images are scaled to [0, 1] here. A model
-    with several outputs gets the labels once per output; accuracy is read from the first output.
+    ``loss_weights``), so it cannot also take ``recipe`` or ``learning_rate``. Either way the recipe sets the
+    batch-norm momentum. ``run.max_train_seconds`` is only a safety cap: a run it stops is marked void
+    (``TrainResult.void``). Images are scaled to [0, 1] here. A model with several outputs gets the labels once
+    per output; accuracy is read from the first output.
 
     Args:
         model: a Keras classifier whose (first) output has ``dataset.num_classes`` units; a subclassed model must

@@ -94,7 +94,8 @@ def alexnet(
         model = alexnet(groups=2, name="alexnet_two_towers")   # 60,965,224 parameters
     """
     if len(filters) != 5 or len(kernel_sizes) != 5:
-        raise ValueError(f"AlexNet has 5 conv layers: give 5 filters and 5 kernel sizes, got {filters}, {kernel_sizes}.")
+        raise ValueError(f"AlexNet has 5 conv layers: give 5 filters and 5 kernel sizes, got {filters}, "
+                         f"{kernel_sizes}.")
     if groups not in (1, 2):
         raise ValueError(f"groups must be 1 (one tower) or 2 (the paper's two GPUs), got {groups}.")
     if first_padding not in ("valid", "same"):

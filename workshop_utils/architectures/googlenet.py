@@ -28,7 +28,9 @@ from keras import layers
 # One reference copy of the module in the repository (the checker and the cost tables build it too).
 from workshop_utils.architectures.inception import inception_module
 
-__all__ = ["GOOGLENET_MODULES", "auxiliary_classifier", "conv_block", "googlenet", "inception_module", "inference_model"]
+__all__ = [
+    "GOOGLENET_MODULES", "auxiliary_classifier", "conv_block", "googlenet", "inception_module", "inference_model",
+]
 
 #: Table 1 of the paper, per module: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj.
 GOOGLENET_MODULES: dict[str, tuple[int, int, int, int, int, int]] = {

@@ -18,13 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from workshop_utils.data import shapes10 as generator  # module attribute calls: tests can stand in a generator
 from workshop_utils.data.dataset import (
     ENV_DATA_DIR,
     IMAGE_SIZE,
     SHAPES10_VERSION,
 )
-from workshop_utils.data import shapes10 as generator  # module attribute calls: tests can stand in a generator
-
 
 # --------------------------------------------------------------------------------------------
 # shapes10: the cache

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 DATASETS: tuple[str, ...] = ("shapes10", "cifar10", "fashion_mnist", "mnist")
 """Names :func:`load_dataset` accepts; ``"shapes10"`` needs no network."""
 

@@ -19,11 +19,11 @@ import numpy as np
 
 from workshop_utils.data.dataset import (
     CIFAR10_CLASSES,
-    DatasetUnavailableError,
     ENV_DATASET,
     FASHION_MNIST_CLASSES,
     IMAGE_SIZE,
     MNIST_CLASSES,
+    DatasetUnavailableError,
 )
 
 

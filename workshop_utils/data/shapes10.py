@@ -14,11 +14,10 @@ import numbers
 import numpy as np
 
 from workshop_utils.data.dataset import (
+    _NUM_SHAPES,
     IMAGE_SIZE,
     SHAPES10_CLASSES,
-    _NUM_SHAPES,
 )
-
 
 # --------------------------------------------------------------------------------------------
 # shapes10: the generator
