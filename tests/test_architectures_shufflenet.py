@@ -55,7 +55,7 @@ def test_shuffle_in_a_model_takes_any_batch_and_image_size():
 def test_shuffle_refuses_indivisible_channels_and_bad_groups():
     with pytest.raises(ValueError, match="10 channels cannot be shuffled in 4 groups"):
         ChannelShuffle(4)(keras.Input((4, 4, 10)))
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="groups must be an integer >= 1"):
         ChannelShuffle(0)
 
 

@@ -3,10 +3,9 @@ ShuffleNet built for them."""
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
-
-import keras
 from keras import ops
 
 from workshop_utils import flops

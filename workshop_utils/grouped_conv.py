@@ -31,6 +31,8 @@ from typing import Any
 import keras
 from keras import layers, ops
 
+from workshop_utils._validate import positive_int
+
 __all__ = [
     "ChannelSplit",
     "grouped_conv2d",
@@ -69,9 +71,7 @@ class ChannelSplit(layers.Layer):
 
     def __init__(self, groups: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
-            raise ValueError(f"ChannelSplit: groups must be a positive integer, got {groups!r}.")
-        self.groups = groups
+        self.groups = positive_int("ChannelSplit: groups", groups)
 
     def build(self, input_shape: tuple) -> None:
         channels = input_shape[-1]
@@ -167,7 +167,8 @@ def _check_pair(grouped: layers.Conv2D, convs: Sequence[layers.Conv2D]) -> int:
         raise ValueError("copy weights: build both models first (call them on an input, or build them from Input).")
     groups = grouped.groups
     if len(convs) != groups:
-        raise ValueError(f"copy weights: {grouped.name!r} has groups={groups} but {len(convs)} per-group convs were given.")
+        raise ValueError(f"copy weights: {grouped.name!r} has groups={groups} but {len(convs)} per-group convs "
+                         f"were given.")
     per_group = grouped.filters // groups
     kh, kw, in_per_group, _ = grouped.kernel.shape
     for conv in convs:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import keras
@@ -101,7 +101,7 @@ class FieldRow:
         return max(self.receptive_field)
 
 
-SpecLike = Union[LayerSpec, Sequence[Any]]
+SpecLike = LayerSpec | Sequence[Any]
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -75,7 +75,8 @@ def scaled_filters(filters: int, alpha: float) -> int:
     """
     channels = int(filters * alpha)
     if channels < 1:
-        raise ValueError(f"alpha={alpha} leaves {filters} filters with {channels} channels; use alpha >= {1 / filters:g}.")
+        raise ValueError(f"alpha={alpha} leaves {filters} filters with {channels} channels; "
+                         f"use alpha >= {1 / filters:g}.")
     return channels
 
 

@@ -18,8 +18,9 @@ one block function and one model function whose arguments are the paper's hyper-
 Layer names are Keras' (``Conv1``, ``expanded_conv_depthwise``, ``block_3_expand_BN``, ``block_4_add``,
 ``Conv_1``, ``predictions``), so weights copy across by name. At ``alpha=1`` and 224x224 the model has exactly the
 3,538,984 parameters of ``keras.applications.MobileNetV2(weights=None)`` and 300.8M multiply-adds (the paper's
-table 4: 3.4M and 300M; the convs and the classifier alone hold 3,470,760 weights, so 3.4M is 2% low). Strided depthwise convs use
-``padding="same"``, which on even sizes pads one pixel bottom/right, as Keras' explicit ``ZeroPadding2D`` does.
+table 4: 3.4M and 300M; the convs and the classifier alone hold 3,470,760 weights, so 3.4M is 2% low).
+Strided depthwise convs use ``padding="same"``, which on even sizes pads one pixel bottom/right, as Keras'
+explicit ``ZeroPadding2D`` does.
 
 MobileNetV3 (Howard et al. 2019, arXiv:1905.02244) keeps this block and adds a squeeze-and-excitation branch in
 some blocks and the hard-swish activation ``x * ReLU6(x + 3) / 6``; it is not built here

@@ -36,6 +36,7 @@ from typing import Any
 import keras
 from keras import layers, ops
 
+from workshop_utils._validate import positive_int
 from workshop_utils.grouped_conv import grouped_conv2d
 
 __all__ = [
@@ -99,9 +100,7 @@ class ChannelShuffle(layers.Layer):
 
     def __init__(self, groups: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
-            raise ValueError(f"ChannelShuffle: groups must be a positive integer, got {groups!r}.")
-        self.groups = groups
+        self.groups = positive_int("ChannelShuffle: groups", groups)
 
     def build(self, input_shape: tuple) -> None:
         if len(input_shape) != 4:
@@ -169,11 +168,13 @@ def shufflenet_unit(
     if group_conv not in ("keras", "split"):
         raise ValueError(f"group_conv must be 'keras' or 'split', got {group_conv!r}.")
     if strides == 1 and out_channels != in_channels:
-        raise ValueError(f"{name}: a stride-1 unit adds its input, so out_channels must be {in_channels}, got {out_channels}.")
+        raise ValueError(f"{name}: a stride-1 unit adds its input, so out_channels must be {in_channels}, "
+                         f"got {out_channels}.")
     branch_channels = out_channels - in_channels if strides == 2 else out_channels
     bottleneck = out_channels // 4
     first_groups = groups if group_first_conv else 1
-    for what, count, divisor in (("input channels", in_channels, first_groups), ("bottleneck channels", bottleneck, groups),
+    for what, count, divisor in (("input channels", in_channels, first_groups),
+                                 ("bottleneck channels", bottleneck, groups),
                                  ("branch output channels", branch_channels, groups)):
         if branch_channels < 1 or count % divisor:
             raise ValueError(
@@ -188,7 +189,8 @@ def shufflenet_unit(
     if shuffle and groups > 1:
         x = ChannelShuffle(groups, name=f"{name}_shuffle")(x)
     x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False, name=f"{name}_dwconv")(x)
-    x = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_dwconv_bn")(x)  # no ReLU after the depthwise conv (section 3.2)
+    # no ReLU after the depthwise conv (section 3.2)
+    x = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_dwconv_bn")(x)
     x = _pointwise(x, branch_channels, groups, group_conv, name=f"{name}_gconv2")
     x = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_gconv2_bn")(x)
     if strides == 1:
