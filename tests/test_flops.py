@@ -650,7 +650,7 @@ def test_importing_the_architectures_does_not_import_the_counter() -> None:
     import workshop_utils.architectures as architectures
 
     modules = [f"workshop_utils.architectures.{info.name}" for info in pkgutil.iter_modules(architectures.__path__)]
-    modules += ["workshop_utils.grouped_conv", "workshop_utils.neural_ode"]
+    modules += ["workshop_utils.grouped_conv", "workshop_utils.neural_ode", "workshop_utils.cross_group"]
     assert "workshop_utils.architectures.resnet" in modules and len(modules) >= 14
     script = (f"import sys\nfor name in {modules!r}:\n    __import__(name)\n"
               "print(sorted(m for m in sys.modules if m.startswith('workshop_utils.flops')))")

@@ -115,7 +115,7 @@ class ScatterToGroups(_GroupInput):
     """Give each pixel to one of ``groups`` channel groups (fixed random assignment): (H, W, C) -> (H, W, groups*C).
 
     Group ``k`` is channels ``k*C .. k*C + C - 1``: the pixels :func:`pixel_groups` assigns to ``k`` keep their
-    values there, every other pixel is 0. No weights; it only moves values (registered as 0 multiply-adds).
+    values there, every other pixel is 0. No weights; it only moves values (the cost rules count 0 multiply-adds).
 
     Example::
 
@@ -137,7 +137,7 @@ class NoisyShares(_GroupInput):
     """Split an image into ``groups`` noisy copies whose mean is the image: (H, W, C) -> (H, W, groups * C).
 
     Group ``k`` (channels ``k*C .. k*C + C - 1``) holds ``x + sigma * z_k``, with the fixed patterns of
-    :func:`noise_patterns` (zero mean over the groups). No weights (registered as 0 multiply-adds).
+    :func:`noise_patterns` (zero mean over the groups). No weights (the cost rules count 0 multiply-adds).
 
     Example::
 
@@ -158,15 +158,6 @@ class NoisyShares(_GroupInput):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "sigma": self.sigma}
 
-
-def _register_costs() -> None:
-    from workshop_utils import flops
-
-    for layer_type in (ScatterToGroups, NoisyShares):
-        flops.register_cost(layer_type, lambda layer, input_shapes, output_shapes: 0)
-
-
-_register_costs()
 
 
 def cross_group_shufflenet(input_shape: tuple[int, int, int], classes: int, shuffle: bool = True,

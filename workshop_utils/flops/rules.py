@@ -123,6 +123,8 @@ LIBRARY_LAYER_COSTS: dict[str, CostFunction] = {
     "workshop_utils.architectures.resnet.IdentityPadShortcut": _zero_cost,
     "workshop_utils.architectures.shufflenet.ChannelShuffle": _zero_cost,
     "workshop_utils.grouped_conv.ChannelSplit": _zero_cost,
+    "workshop_utils.cross_group.ScatterToGroups": _zero_cost,
+    "workshop_utils.cross_group.NoisyShares": _zero_cost,
     "workshop_utils.architectures.densenet.RecomputedBottleneck": _recomputed_bottleneck_macs,
     "workshop_utils.neural_ode.ODEBlock": _solver_macs,
     "workshop_utils.neural_ode.ResidualStack": _solver_macs,
