@@ -155,14 +155,6 @@ def test_cifar_stem_is_one_conv_and_the_top_options_follow_keras_applications() 
     assert logits.get_layer("predictions").activation.__name__ == "linear"
 
 
-def test_small_densenet_is_the_cifar_factory() -> None:
-    """The wrapper kept for notebooks 07/08 builds exactly what densenet(stem="cifar") builds."""
-    def signature(model):
-        return [(layer.name, [tuple(w.shape) for w in layer.weights]) for layer in model.layers]
-
-    assert signature(dn.small_densenet()) == signature(small_densenet())
-
-
 def test_quoted_errors_are_labelled_and_ordered() -> None:
     top1 = [dn.QUOTED_IMAGENET_ERRORS[name][0] for name in ("densenet121", "densenet169", "densenet201")]
     assert top1 == sorted(top1, reverse=True)  # deeper is better in the paper's table 3

@@ -19,7 +19,6 @@ from workshop_utils.architectures.resnet import (
     bottleneck_block,
     resnet,
     resnext,
-    small_resnet,
 )
 
 
@@ -83,15 +82,6 @@ def test_cifar_stem_builds_notebook_07s_nets_with_their_counts_and_names():
     assert model.input_shape == (None, 32, 32, 3) and model.output_shape == (None, 10)
     assert [model.get_layer(n).output.shape[1] for n in ("conv1_relu", "conv2_block3_out", "conv4_block3_out")] == [
         32, 32, 8]
-
-
-def test_small_resnet_is_the_cifar_factory():
-    """The wrapper kept for notebooks 07/08 builds exactly what resnet(stem="cifar") builds."""
-    def signature(model):
-        return [(layer.name, [tuple(w.shape) for w in layer.weights]) for layer in model.layers]
-
-    assert signature(small_resnet(blocks_per_stage=(3, 3, 3))) == signature(resnet(20, stem="cifar"))
-    assert small_resnet(blocks_per_stage=(9, 9, 9), shortcut="none").name == "plain56"
 
 
 def test_top_options_follow_keras_applications():
@@ -224,12 +214,6 @@ def test_preactivation_nets_end_with_bn_relu_and_full_preactivation_starts_with_
     assert formula(original.get_layer("avg_pool").input).startswith("relu(add(")
     assert "conv1_bn" not in [layer.name for layer in full.layers]
     assert formula(full.get_layer("conv2_block1_preact_bn").input) == "conv(x)"
-
-
-def test_resnet_keeps_the_old_variant_imports_until_notebook_07_switches():
-    from workshop_utils.architectures import resnet as resnet_module
-
-    assert resnet_module.VARIANTS is VARIANTS and resnet_module.variant_resnet is variant_resnet
 
 
 def test_se_resnet50_matches_the_squeeze_and_excitation_paper():

@@ -340,31 +340,6 @@ def densenet201(input_shape: tuple[int, int, int] = (224, 224, 3), classes: int 
                     **options)
 
 
-def small_densenet(
-    input_shape: tuple[int, int, int] = (32, 32, 3),
-    classes: int = 10,
-    blocks: Sequence[int] = (2, 4, 6),
-    growth_rate: int = 16,
-    compression: float = 0.5,
-    bottleneck: bool = True,
-    stem_filters: int | None = None,
-    name: str = "small_densenet",
-    memory_efficient: bool = False,
-) -> keras.Model:
-    """``densenet(blocks, growth_rate, stem="cifar", ...)`` with notebook 08's defaults: to be removed once
-    notebooks 07/08 call ``densenet(stem=...)`` (``small_densenet()`` is
-    ``densenet((2, 4, 6), growth_rate=16, stem="cifar", name="small_densenet")``).
-
-    Example::
-
-        model = small_densenet()   # 32x32x3 -> 10 classes, 180,426 parameters
-    """
-    return densenet(blocks, growth_rate, compression, bottleneck, stem="cifar", stem_filters=stem_filters,
-                    input_shape=input_shape, classes=classes, memory_efficient=memory_efficient, name=name)
-
-
-
-
 def block_channels(input_channels: int, num_layers: int, growth_rate: int) -> list[int]:
     """The channels each layer of a dense block reads: k0, k0 + k, ..., k0 + (L - 1) k (then k0 + L k leave).
 

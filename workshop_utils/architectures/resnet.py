@@ -435,33 +435,3 @@ def resnext(
                   classes=classes, include_top=include_top, pooling=pooling,
                   classifier_activation=classifier_activation,
                   name=name or f"resnext{depth}_{cardinality}x{width_per_group}d")
-
-
-def small_resnet(
-    input_shape: tuple[int, int, int] = (32, 32, 3),
-    classes: int = 10,
-    stage_widths: Sequence[int] = (16, 32, 64),
-    blocks_per_stage: Sequence[int] = (2, 2, 2),
-    shortcut: str = "projection",
-    block: str = "basic",
-    name: str | None = None,
-) -> keras.Model:
-    """``resnet(blocks=blocks_per_stage, stem="cifar", ...)``: to be removed once notebooks 07/08 call
-    ``resnet(stem=...)`` (``small_resnet()`` is ``resnet(14, stem="cifar")``).
-
-    Example::
-
-        small_resnet(blocks_per_stage=(3, 3, 3))   # == resnet(20, stem="cifar")
-    """
-    return resnet(blocks=blocks_per_stage, block=block, widths=stage_widths, stem="cifar", input_shape=input_shape,
-                  classes=classes, shortcut=shortcut, name=name)
-
-
-def __getattr__(name: str) -> Any:
-    """``VARIANTS`` and ``variant_resnet`` moved to :mod:`~workshop_utils.architectures.identity_mappings`; they
-    stay importable from here until notebook 07 imports them from there."""
-    if name in ("VARIANTS", "variant_resnet"):
-        from workshop_utils.architectures import identity_mappings
-
-        return getattr(identity_mappings, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
